@@ -1,0 +1,16 @@
+"""The common base of every wire model: frozen, strict about types, tolerant of unknown fields."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+PROTOCOL_VERSION: Literal[1] = 1
+
+
+class WireModel(BaseModel):
+    """Frozen and strict (a wrong type is an error, never coerced); unknown fields are ignored
+    so that additive v1 changes from newer senders do not break older receivers."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
