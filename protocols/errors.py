@@ -20,7 +20,7 @@ class ProtocolError(ValueError):
         return f"ProtocolError(code={self.code!r}, reason={self.reason!r})"
 
 
-class EventRejected(ProtocolError):
+class EventRejected(ProtocolError):  # noqa: N818 (reads as what happened)
     """An event whose envelope is sound but whose ``type``, ``ts`` or ``body`` is not acceptable.
 
     PROTOCOL.md: such an event is dead-lettered and still counts as received for its ``seq``,

@@ -1,4 +1,4 @@
-"""Identifiers and times as PROTOCOL.md defines them: device and office ids, message ids, RFC 3339."""
+"""Identifiers and times as PROTOCOL.md defines them: device and office ids, ids, RFC 3339."""
 
 from __future__ import annotations
 

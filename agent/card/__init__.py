@@ -1,0 +1,1 @@
+"""The card module: the only place where card data (the citizen id) ever exists, in memory."""
