@@ -1,0 +1,34 @@
+"""The ``[card]`` section of the agent's config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CardSettings(BaseModel):
+    """How the counter reads the national ID card (Zero Copy)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["pcsc", "simulated", "none"] = Field(
+        "pcsc", description="pcsc: a real (or vpcd) reader; simulated: demo; none: no reader"
+    )
+    reader: str | None = Field(
+        None, description="PC/SC reader name, or a part of it; empty means the first reader"
+    )
+    day_keys_path: Path = Field(
+        Path("/etc/citizen-feedback/day-keys.json"),
+        description="day-key file (mode 0600, owned by the service user), from enrolment",
+    )
+    check_key_file_owner: bool = Field(
+        True, description="refuse a day-key file readable by others or owned by another user"
+    )
+    demographics: bool = Field(
+        False, description="also read birth date and sex to publish age_band and sex"
+    )
+    settle_delay_s: float = Field(
+        0.3, ge=0, le=5, description="wait after insertion before connecting (reader settles)"
+    )
