@@ -56,7 +56,11 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # python3-virtualsmartcard installs its package one directory too deep, off sys.path.
-vsc_dir=$(dirname "$(dirname "$(find /usr/lib/python3/dist-packages -path '*virtualsmartcard/VirtualSmartcard.py' 2>/dev/null | head -n 1)")" 2>/dev/null || true)
+# Debian puts it under /usr/lib/python3/site-packages (not dist-packages).
+vsc_file=$(find /usr/lib/python3/dist-packages /usr/lib/python3/site-packages \
+  -path '*virtualsmartcard/VirtualSmartcard.py' 2>/dev/null | head -n 1 || true)
+vsc_dir=""
+if [ -n "$vsc_file" ]; then vsc_dir=$(dirname "$(dirname "$vsc_file")"); fi
 if [ -n "$vsc_dir" ] && [ -d "$vsc_dir" ]; then
   site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "$vsc_dir" > "$site/virtualsmartcard-debian.pth"
