@@ -11,7 +11,7 @@ import json
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from protocols.base import WireModel
 from protocols.commands import (
@@ -160,7 +160,7 @@ def decode(topic: str | Topic, payload: bytes) -> Message:
     return _validate(model, obj)  # type: ignore[return-value]
 
 
-def encode(message: WireModel) -> bytes:
+def encode(message: BaseModel) -> bytes:
     """Serialize ``message`` to its wire form; raise :class:`ProtocolError` if it is oversize."""
     data = message.model_dump_json(exclude_none=False).encode("utf-8")
     if len(data) > MAX_PAYLOAD_BYTES:
