@@ -1,0 +1,206 @@
+"""The agent's one config file (TOML), validated at start, with ``CF_`` environment overrides.
+
+Environment variables override the file, nested with ``__``: ``CF_MQTT__URL``,
+``CF_OUTBOX__PATH``, ``CF_SESSION__RATING_WINDOW_S``. A bad file stops the agent with one line
+that names the file, the field and what was expected (:class:`agent.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.card.settings import CardSettings
+from agent.errors import ConfigError
+from protocols.identifiers import ID_PATTERN
+
+Pin = Annotated[int, Field(ge=0, le=53)]
+
+
+def _package_version() -> str:
+    try:
+        return version("citizen-feedback")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceSettings(_Section):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    office: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
+    sw_version: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        default_factory=_package_version
+    )
+
+
+class MqttSettings(_Section):
+    url: str = "mqtt://127.0.0.1:1883"
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
+    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    backoff_min_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    window: Annotated[int, Field(ge=1, le=60000)] = 1000
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("url must look like mqtt://host:port or mqtts://host:port")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        if self.backoff_min_s > self.backoff_max_s:
+            raise ValueError("backoff_min_s must not exceed backoff_max_s")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+
+class OutboxSettings(_Section):
+    path: Path = Path("/var/lib/citizen-feedback/outbox.sqlite3")
+    max_events: Annotated[int, Field(ge=10)] = 1_000_000
+    max_mb: Annotated[float, Field(gt=0)] = 512.0
+    min_disk_free_mb: Annotated[float, Field(ge=0)] = 200.0
+    republish_after_s: Annotated[float, Field(gt=0)] = 120.0
+
+
+class SessionSettings(_Section):
+    rating_window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    min_press_interval_s: Annotated[float, Field(ge=0, le=60)] = 2.0
+    timeout_s: Annotated[float, Field(gt=0)] = 1800.0
+    copy_document: Literal["id_card", "house_registration", "other"] = "id_card"
+
+
+class PanelSettings(_Section):
+    enabled: bool = True
+    pin_factory: Literal["default", "mock"] = "default"
+    buttons: list[Pin] = Field(default_factory=lambda: [5, 6, 13, 19, 26])
+    leds: list[Pin] = Field(default_factory=lambda: [12, 16, 20, 21, 25])
+    status_led: Pin | None = 24
+    staff_button: Pin | None = 23
+    staff_hold_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    pull_up: bool = True
+    bounce_s: Annotated[float, Field(ge=0, le=1)] | None = 0.05
+    ack_blink_s: Annotated[float, Field(gt=0, le=5)] = 0.15
+    ack_blinks: Annotated[int, Field(ge=1, le=20)] = 3
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(self.buttons) not in (3, 4, 5):
+            raise ValueError("buttons must list 3, 4 or 5 pins (one per score, worst first)")
+        if len(self.leds) != len(self.buttons):
+            raise ValueError("leds must list one pin per button, in the same order")
+        pins = [*self.buttons, *self.leds]
+        pins += [p for p in (self.status_led, self.staff_button) if p is not None]
+        if len(set(pins)) != len(pins):
+            raise ValueError("every pin may be used once only")
+        return self
+
+    @property
+    def scale(self) -> int:
+        return len(self.buttons)
+
+
+class HeartbeatSettings(_Section):
+    interval_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
+
+
+class LocationSettings(_Section):
+    gpsd: bool = True
+    gpsd_host: str = "127.0.0.1"
+    gpsd_port: Annotated[int, Field(ge=1, le=65535)] = 2947
+    min_mode: Literal[2, 3] = 2
+    max_hdop: Annotated[float, Field(gt=0)] = 5.0
+    max_eph_m: Annotated[float, Field(gt=0)] = 50.0
+    move_threshold_m: Annotated[float, Field(gt=0)] = 100.0
+    republish_interval_s: Annotated[float, Field(ge=10)] = 900.0
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        return self
+
+
+class AgentConfig(BaseSettings):
+    """The whole file; the TOML values are the init data, environment variables override them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CF_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    device: DeviceSettings
+    mqtt: MqttSettings = MqttSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    session: SessionSettings = SessionSettings()
+    panel: PanelSettings = PanelSettings()
+    card: CardSettings = CardSettings()
+    heartbeat: HeartbeatSettings = HeartbeatSettings()
+    location: LocationSettings = LocationSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: it overrides the file's values (passed as init data).
+        return (env_settings, init_settings)
+
+
+def _describe(err: Any) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling against agent.example.toml)"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    return f"field {loc}: {msg}"
+
+
+def load_config(path: Path | str) -> AgentConfig:
+    """Read and validate the config at ``path``; raise :class:`ConfigError` with one line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config {path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
+    try:
+        return AgentConfig(**data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"config {path}: {_describe(errors[0])}{more}") from None

@@ -1,0 +1,305 @@
+"""THE paho-mqtt adapter of the agent: one connection to the broker, kept up, nothing else.
+
+MQTT v5 (paho 2.x, callback API v2), TLS with client certificates or username/password, client
+id = device id, clean start (the outbox, not the broker session, is what keeps events), a
+retained ``online`` state after each connect with a Last Will of ``offline``, ``offline`` on a
+clean stop, and reconnects with exponential backoff and full jitter.
+
+A fresh paho client per connection attempt keeps paho's own retry queue empty: what to resend
+is decided by :mod:`agent.delivery` from the outbox. Paho callbacks only queue what happened;
+the connection thread hands it to :class:`ConnectionListener` after ``loop()`` returns, outside
+paho's locks.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from agent.config import MqttSettings
+from protocols import Channel, State, encode, topic
+from protocols.topics import QOS, RETAINED
+
+_LOGGER = logging.getLogger(__name__)
+
+LOOP_TIMEOUT_S = 0.5
+
+
+class ConnectionListener(Protocol):
+    def connected(self) -> None: ...
+
+    def disconnected(self) -> None: ...
+
+    def message(self, channel: Channel, payload: bytes) -> None: ...
+
+    def puback(self, mid: int, ok: bool) -> None:
+        """Called on paho's thread inside its locks: record only."""
+        ...
+
+    def flush(self) -> None:
+        """Called on the connection thread after each network round, outside paho's locks."""
+        ...
+
+
+def backoff_delay(attempt: int, low: float, high: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter: uniform in [cap/2, cap], cap = low * 2**attempt."""
+    cap = min(high, low * (2 ** min(attempt, 30)))
+    return rng.uniform(cap / 2, cap)
+
+
+def new_client(settings: MqttSettings, device_id: str) -> mqtt.Client:
+    """A paho client configured for this device (TLS or credentials), not yet connected."""
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=device_id,
+        protocol=MQTTProtocolVersion.MQTTv5,
+    )
+    client.connect_timeout = settings.connect_timeout_s
+    client.max_inflight_messages_set(settings.window)
+    client.max_queued_messages_set(0)
+    if settings.tls:
+        client.tls_set(
+            ca_certs=str(settings.ca_file) if settings.ca_file else None,
+            certfile=str(settings.cert_file) if settings.cert_file else None,
+            keyfile=str(settings.key_file) if settings.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+    if settings.username:
+        password = settings.password.get_secret_value() if settings.password else None
+        client.username_pw_set(settings.username, password)
+    return client
+
+
+class Publisher:
+    """Keeps one MQTT connection for a device; thread-safe ``publish``."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        device_id: str,
+        sw_version: str,
+        listener: ConnectionListener,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._device = device_id
+        self._sw = sw_version
+        self._listener = listener
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client: mqtt.Client | None = None
+        self._connected = False
+        self._queue: deque[Callable[[], None]] = deque()
+        self.last_error: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def _state(self, state: str) -> bytes:
+        return encode(State(v=1, device=self._device, state=state, sw_version=self._sw))  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"mqtt-{self._device}", daemon=True)
+        self._thread.start()
+
+    def publish(self, channel: Channel, payload: bytes) -> int | None:
+        """Publish on the device's ``channel`` (QoS and retain per PROTOCOL.md).
+
+        Returns the message id, or None when not connected (nothing is queued then).
+        """
+        client = self._client
+        if client is None or not self._connected:
+            return None
+        info = client.publish(
+            topic(self._device, channel), payload, qos=QOS[channel], retain=RETAINED[channel]
+        )
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return None
+        return info.mid
+
+    def publish_event(self, payload: bytes) -> int | None:
+        return self.publish(Channel.EVENTS, payload)
+
+    # -- the connection thread -------------------------------------------------------------
+    def _build(self) -> mqtt.Client:
+        client = new_client(self._settings, self._device)
+        client.will_set(
+            topic(self._device, Channel.STATE), self._state("offline"), qos=1, retain=True
+        )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            if self._session():
+                attempt = 0
+            else:
+                attempt += 1
+            if self._stop.is_set():
+                break
+            delay = backoff_delay(
+                attempt, self._settings.backoff_min_s, self._settings.backoff_max_s, self._rng
+            )
+            _LOGGER.info("broker connection down; retrying in %.1f s", delay)
+            self._stop.wait(delay)
+
+    def _session(self) -> bool:
+        """One connection from connect to loss; True if the broker accepted us."""
+        client = self._build()
+        accepted = False
+        try:
+            client.connect(
+                self._settings.host,
+                self._settings.port,
+                keepalive=self._settings.keepalive_s,
+                clean_start=True,
+            )
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self.last_error = (
+                f"cannot connect to {self._settings.host}:{self._settings.port}: {exc}"
+            )
+            _LOGGER.warning("%s", self.last_error)
+            return False
+        self._client = client
+        deadline = time.monotonic() + self._settings.connect_timeout_s
+        try:
+            while not self._stop.is_set():
+                rc = client.loop(timeout=LOOP_TIMEOUT_S)
+                alive = self._dispatch()
+                accepted = accepted or self._connected
+                if self._connected:
+                    self._listener.flush()
+                if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not alive:
+                    break
+                if not self._connected and time.monotonic() > deadline:
+                    self.last_error = "no CONNACK from the broker in time"
+                    break
+            if self._stop.is_set() and self._connected:
+                self._goodbye(client)
+        finally:
+            was = self._connected
+            self._connected = False
+            self._client = None
+            self._queue.clear()
+            if client.is_connected():
+                client.disconnect()
+                client.loop(timeout=0.05)
+            if was:
+                self._listener.disconnected()
+        return accepted
+
+    def _goodbye(self, client: mqtt.Client) -> None:
+        """Clean stop: retained ``offline`` (so the will is not needed), then DISCONNECT."""
+        info = client.publish(
+            topic(self._device, Channel.STATE), self._state("offline"), qos=1, retain=True
+        )
+        deadline = time.monotonic() + 3.0
+        while not info.is_published() and time.monotonic() < deadline:
+            if client.loop(timeout=0.1) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                break
+        client.disconnect()
+        client.loop(timeout=0.1)
+
+    def _dispatch(self) -> bool:
+        """Run queued callbacks in this thread; False when the connection is gone."""
+        alive = True
+        while self._queue:
+            action = self._queue.popleft()
+            if action is _LOST:
+                alive = False
+                continue
+            action()
+        return alive
+
+    # -- paho callbacks: record only ------------------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, _flags: Any, rc: ReasonCode, _p: Any
+    ) -> None:
+        if rc.is_failure:
+            self.last_error = f"broker refused the connection: {rc}"
+            _LOGGER.error("%s", self.last_error)
+            self._queue.append(_LOST)
+            return
+        client.subscribe(
+            [
+                (topic(self._device, Channel.COMMANDS), QOS[Channel.COMMANDS]),
+                (topic(self._device, Channel.ACKS), QOS[Channel.ACKS]),
+            ]
+        )
+        client.publish(
+            topic(self._device, Channel.STATE), self._state("online"), qos=1, retain=True
+        )
+        self._connected = True
+        self.last_error = None
+        _LOGGER.info("connected to %s:%s", self._settings.host, self._settings.port)
+        self._queue.append(self._listener.connected)
+
+    def _on_disconnect(self, _c: Any, _u: Any, _flags: Any, rc: ReasonCode, _p: Any) -> None:
+        self._connected = False
+        self.last_error = f"disconnected: {rc}"
+        self._queue.append(_LOST)
+
+    def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        channel = message.topic.rsplit("/", 1)[-1]
+        try:
+            parsed = Channel(channel)
+        except ValueError:
+            return
+        payload = bytes(message.payload)
+        self._queue.append(lambda: self._listener.message(parsed, payload))
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, rc: ReasonCode, _p: Any) -> None:
+        self._listener.puback(mid, not rc.is_failure)
+
+    def stop(self) -> None:
+        """Publish ``offline``, disconnect and end the connection thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def _lost() -> None:
+    """Marker queued when the connection is gone."""
+
+
+_LOST: Callable[[], None] = _lost
+
+
+def probe(settings: MqttSettings, device_id: str) -> str | None:
+    """Connect once with these credentials (for ``agent check``); None if accepted, else why."""
+    outcome: dict[str, str | None] = {}
+    client = new_client(settings, device_id)
+
+    def on_connect(_c: Any, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
+        outcome["rc"] = None if not rc.is_failure else f"broker refused: {rc}"
+
+    client.on_connect = on_connect
+    try:
+        client.connect(settings.host, settings.port, keepalive=10, clean_start=True)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return f"cannot connect to {settings.host}:{settings.port}: {exc}"
+    deadline = time.monotonic() + settings.connect_timeout_s
+    while "rc" not in outcome and time.monotonic() < deadline:
+        if client.loop(timeout=0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            break
+    client.disconnect()
+    if "rc" not in outcome:
+        return "no CONNACK from the broker in time"
+    return outcome["rc"]
