@@ -64,6 +64,7 @@ class MqttProbe:
         self.connack: ReasonCode | None = None
         self.disconnects: list[ReasonCode] = []
         self._connected = threading.Event()
+        self._closed = False
         self._ended = threading.Event()
         self._lock = threading.RLock()
         self._acks: dict[int, Any] = {}
@@ -122,12 +123,17 @@ class MqttProbe:
         self.client.connect(
             self.host, self.port, keepalive=30, clean_start=self.clean_start, properties=properties
         )
-        self.client.loop_start()
+        # Drive the network loop by hand until CONNACK or failure: a refused client must not be
+        # left to paho's background reconnect loop.
         deadline = time.monotonic() + timeout
         while not (self._connected.is_set() or self._ended.is_set()):
-            if time.monotonic() > deadline:
+            if (
+                time.monotonic() > deadline
+                or self.client.loop(timeout=0.05) != mqtt.MQTT_ERR_SUCCESS
+            ):
                 break
-            time.sleep(0.005)
+        if self.connected:
+            self.client.loop_start()
         return self.connected
 
     def _wait_ack(self, mid: int, what: str, timeout: float) -> Any:
@@ -174,6 +180,9 @@ class MqttProbe:
                 return received
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.client.disconnect()
         self.client.loop_stop()
 
