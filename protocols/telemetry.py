@@ -29,6 +29,8 @@ class HeartbeatBody(WireModel):
     load1: Annotated[float, Field(ge=0)] | None = None
     mem_used_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     disk_free_mb: Annotated[float, Field(ge=0)] | None = None
+    # Additive (v1): rating presses ignored as misuse (too fast, or a second rating of a session).
+    misuse_presses: Annotated[int, Field(ge=0)] | None = None
 
 
 class LocationBody(WireModel):

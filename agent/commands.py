@@ -1,0 +1,89 @@
+"""Remote commands from the collector: identify, reload_config, set_location, ping.
+
+Every command gets exactly one ``command.result`` (PROTOCOL.md); an expired one is refused with
+``ok: false, detail: "expired"`` and not executed. A payload that does not decode is logged and
+dropped: without a sound envelope there is no command id to answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from agent.clock import Clock
+from agent.envelopes import Envelopes
+from agent.errors import AgentError
+from protocols import (
+    Channel,
+    CommandResultBody,
+    Identify,
+    Ping,
+    ProtocolError,
+    ReloadConfig,
+    SetLocation,
+    decode,
+    encode,
+    topic,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class CommandActions(Protocol):
+    """What the runtime lets a command do."""
+
+    def identify(self, seconds: float) -> str: ...
+
+    def reload_config(self) -> str: ...
+
+    def set_location(self, lat: float, lon: float, accuracy_m: float | None) -> str: ...
+
+
+class CommandHandler:
+    def __init__(
+        self,
+        device_id: str,
+        clock: Clock,
+        envelopes: Envelopes,
+        actions: CommandActions,
+        publish_result: Callable[[bytes], object],
+    ) -> None:
+        self._topic = topic(device_id, Channel.COMMANDS)
+        self._clock = clock
+        self._envelopes = envelopes
+        self._actions = actions
+        self._publish = publish_result
+        self.handled = 0
+
+    def handle(self, payload: bytes) -> CommandResultBody | None:
+        """Execute one command payload and publish its result; return the result body."""
+        try:
+            command = decode(self._topic, payload)
+        except ProtocolError as exc:
+            _LOGGER.warning("command rejected: %s (%s)", exc.reason, exc.code)
+            return None
+        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping):
+            return None
+        if command.body.expired(self._clock.now()):
+            ok, detail = False, "expired"
+        else:
+            try:
+                ok, detail = True, self._run(command)
+            except AgentError as exc:
+                ok, detail = False, str(exc)
+        body = CommandResultBody(command=command.id, ok=ok, detail=detail[:200])
+        self.handled += 1
+        _LOGGER.info("command %s %s: ok=%s %s", command.type, command.id, ok, detail[:80])
+        self._publish(encode(self._envelopes.command_result(body)))
+        return body
+
+    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping) -> str:
+        if isinstance(command, Identify):
+            return self._actions.identify(command.body.seconds)
+        if isinstance(command, ReloadConfig):
+            return self._actions.reload_config()
+        if isinstance(command, SetLocation):
+            b = command.body
+            return self._actions.set_location(b.lat, b.lon, b.accuracy_m)
+        return "pong"
