@@ -47,6 +47,7 @@ class MqttProbe:
         tls: dict[str, str] | None = None,
         clean_start: bool = True,
         session_expiry: int = 0,
+        will: tuple[str, bytes] | None = None,
     ) -> None:
         self.host, self.port, self.client_id = host, port, client_id
         self.clean_start, self.session_expiry = clean_start, session_expiry
@@ -60,6 +61,8 @@ class MqttProbe:
                 keyfile=tls.get("keyfile"),
                 cert_reqs=ssl.CERT_REQUIRED,
             )
+        if will is not None:
+            self.client.will_set(will[0], will[1], qos=1, retain=True)
         self.messages: queue.Queue[Received] = queue.Queue()
         self.connack: ReasonCode | None = None
         self.disconnects: list[ReasonCode] = []
@@ -178,6 +181,13 @@ class MqttProbe:
             received.append(message)
             if message.payload == marker:
                 return received
+
+    def disconnect_with_will(self) -> None:
+        """MQTT v5 DISCONNECT reason 4: the broker publishes the Last Will as if the link died."""
+        self._closed = True
+        reason = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
+        self.client.disconnect(reasoncode=reason)
+        self.client.loop_stop()
 
     def close(self) -> None:
         if self._closed:

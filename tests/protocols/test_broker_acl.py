@@ -14,7 +14,7 @@ import pytest
 
 from protocols import Channel, subscription, topic
 from protocols.topics import COLLECTOR_TO_DEVICE, DEVICE_TO_COLLECTOR
-from tests.fixtures.broker import MtlsBroker
+from tests.fixtures.broker import BrokerFactory, MtlsBroker
 from tests.fixtures.tls import CertificateAuthority, ClientCert
 from tests.protocols.mqtt_probe import NOT_AUTHORIZED, MqttProbe
 
@@ -32,18 +32,23 @@ class Clients:
         self.broker = broker
         self._probes: list[MqttProbe] = []
 
-    def probe(self, cert: ClientCert, client_id: str | None = None) -> MqttProbe:
+    def probe(
+        self, cert: ClientCert, client_id: str | None = None, will: tuple[str, bytes] | None = None
+    ) -> MqttProbe:
         probe = MqttProbe(
             self.broker.host,
             self.broker.port,
             client_id or cert.common_name,
             tls=self.broker.paho_tls_args(cert),
+            will=will,
         )
         self._probes.append(probe)
         return probe
 
-    def connect(self, cert: ClientCert, client_id: str | None = None) -> MqttProbe:
-        return self.probe(cert, client_id).connect()
+    def connect(
+        self, cert: ClientCert, client_id: str | None = None, will: tuple[str, bytes] | None = None
+    ) -> MqttProbe:
+        return self.probe(cert, client_id, will).connect()
 
     def refused(self, cert: ClientCert | None) -> MqttProbe:
         """Attempt a connection that must fail at the TLS layer (no CONNACK at all)."""
@@ -218,3 +223,42 @@ def test_revoked_certificate_is_refused_after_the_crl_is_reloaded(
     # Others are unaffected, including a new certificate for the same device (re-provisioning).
     clients.connect(mtls_broker.issue_client(DEV_A))
     clients.connect(mtls_broker.issue_client(DEV_B))
+
+
+def test_last_will_only_on_the_devices_own_state_topic(
+    mtls_broker: MtlsBroker, clients: Clients
+) -> None:
+    """The agent's Last Will (`offline` on its state) passes the ACL; a forged one does not."""
+    collector = clients.connect(mtls_broker.collector)
+    collector.subscribe(subscription(Channel.STATE))
+    forger = clients.connect(
+        mtls_broker.issue_client(DEV_A), will=(topic(DEV_B, Channel.STATE), b"forged-offline")
+    )
+    device = clients.connect(
+        mtls_broker.issue_client(DEV_B), will=(topic(DEV_B, Channel.STATE), b"offline")
+    )
+    forger.disconnect_with_will()
+    device.disconnect_with_will()
+    received = collector.receive_until(b"offline")
+    assert [(m.topic, m.payload) for m in received] == [(topic(DEV_B, Channel.STATE), b"offline")]
+
+
+def test_monitor_user_reads_everything_and_writes_nothing(
+    mosquitto_factory: BrokerFactory,
+) -> None:
+    broker = mosquitto_factory(mtls=True, monitor_users=("ops-monitor",))
+    assert isinstance(broker, MtlsBroker)
+    clients = Clients(broker)
+    try:
+        monitor = clients.connect(broker.ca.issue_client("ops-monitor"))
+        device = clients.connect(broker.issue_client(DEV_A))
+        collector = clients.connect(broker.collector)
+        monitor.subscribe("cf/v1/devices/#")
+        device.subscribe(topic(DEV_A, Channel.COMMANDS))
+        assert monitor.publish(topic(DEV_A, Channel.COMMANDS), b"from-monitor") == NOT_AUTHORIZED
+        assert device.publish(topic(DEV_A, Channel.EVENTS), b"event-a") == ACCEPTED
+        assert collector.publish(topic(DEV_A, Channel.COMMANDS), b"cmd-a") == ACCEPTED
+        assert [m.payload for m in monitor.receive_until(b"cmd-a")] == [b"event-a", b"cmd-a"]
+        assert only_marker(device, b"cmd-a") == [b"cmd-a"]
+    finally:
+        clients.close()
