@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from protocols import Channel, topic
-from tests.fixtures.broker import BrokerFactory, MosquittoBroker, render_template
+from tests.fixtures.broker import (
+    TEMPLATE_DIR,
+    BrokerFactory,
+    MosquittoBroker,
+    render_template,
+    template_variable_names,
+)
 from tests.protocols.mqtt_probe import MqttProbe
 
 DEVICE = "fixture-dev-01"
@@ -97,3 +105,19 @@ def test_production_defaults_are_mutual_tls_with_acl() -> None:
     assert "pattern write cf/v1/devices/%u/events\n" in acl
     assert "pattern readwrite" not in acl
     assert "user collector\n" in acl
+
+
+@pytest.mark.parametrize("template", ["mosquitto.conf.j2", "acl.j2"])
+def test_every_template_variable_is_documented(template: str) -> None:
+    """The Ansible role reads the variable list from the template header and the README."""
+    source = (TEMPLATE_DIR / template).read_text()
+    header = source[: source.index("#}")]
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    for name in template_variable_names(template):
+        assert name in header, f"{template}: {name} not documented in its header comment"
+        assert f"`{name}`" in readme, f"README.md: {name} ({template}) not listed"
+
+
+def test_misspelt_template_variable_is_refused(mosquitto_factory: BrokerFactory) -> None:
+    with pytest.raises(TypeError, match="mosquitto_autosave_intervl"):
+        mosquitto_factory(mosquitto_autosave_intervl=1)
