@@ -32,3 +32,12 @@ class CardSettings(BaseModel):
     settle_delay_s: float = Field(
         0.3, ge=0, le=5, description="wait after insertion before connecting (reader settles)"
     )
+    read_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="a read taking longer than this is reported as mute_card"
+    )
+    reader_absent_fault_s: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        description="no reader for this long: fault reader_not_enumerated or reader_absent",
+    )
