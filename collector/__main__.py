@@ -1,0 +1,87 @@
+"""``python -m collector``: run ingest and the HTTP API together; ``token create``; ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from collector.api.app import create_app
+from collector.config import Settings, env_help, load_settings
+from collector.errors import CollectorError
+from collector.storage import open_driver
+from collector.tokens import Role, create_token
+
+_LOGGER = logging.getLogger("collector")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m collector",
+        description="Citizen Feedback collector: MQTT ingest, storage and HTTP API.",
+        epilog="environment variables:\n" + env_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run ingest and the HTTP server (the default)")
+    sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", choices=["ops", "technician"], required=True)
+    create.add_argument("--name", default="cli", help="who or what the token is for")
+    return parser
+
+
+def _run(settings: Settings) -> None:
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+
+
+async def _migrate(settings: Settings) -> None:
+    driver = await open_driver(settings)
+    await driver.close()
+
+
+async def _token(settings: Settings, role: str, name: str) -> str:
+    driver = await open_driver(settings)
+    try:
+        return await create_token(driver, Role(role), name)
+    finally:
+        await driver.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "token":
+            print(asyncio.run(_token(settings, args.role, args.name)))
+        else:
+            _run(settings)
+    except CollectorError as exc:
+        print(f"collector: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The FastAPI application: builds the app, its lifespan starts and stops the collector.
+
+Later parts (web pages) plug in with ``create_app(routers=[...])`` or ``install=[fn]`` (each
+``fn(app)`` may mount static files or templates); ``collector.web.install`` is picked up by
+default when that package exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from collector.api.errors import install_error_handlers
+from collector.api.routes import devices, health, offices, ops, ratings
+from collector.config import Settings
+from collector.runtime import Collector
+
+_LOGGER = logging.getLogger(__name__)
+
+Installer = Callable[[FastAPI], None]
+
+
+def _web_installer() -> Installer | None:
+    """``collector.web.install(app)`` if the web pages are part of this build."""
+    try:
+        module = importlib.import_module("collector.web")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("collector.web",):
+            return None
+        raise
+    install = getattr(module, "install", None)
+    return install if callable(install) else None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    ingest: bool = True,
+    routers: Sequence[APIRouter] = (),
+    install: Sequence[Installer] | None = None,
+) -> FastAPI:
+    """The collector's HTTP app; ``ingest=False`` serves the API without an MQTT subscriber."""
+    collector = Collector(settings, ingest=ingest)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await collector.start()
+        try:
+            yield
+        finally:
+            await collector.stop()
+
+    app = FastAPI(
+        title="Citizen Feedback collector",
+        version="1",
+        summary="Office pins, fleet state, ratings; ingest of the counters' MQTT messages.",
+        lifespan=lifespan,
+    )
+    app.state.collector = collector
+    install_error_handlers(app)
+    for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
+        app.include_router(router)
+    for router in routers:
+        app.include_router(router)
+    installers = list(install) if install is not None else []
+    if install is None and (web := _web_installer()) is not None:
+        installers.append(web)
+    for fn in installers:
+        fn(app)
+    return app

@@ -1,0 +1,47 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from collector.api.deps import CollectorDep
+from collector.fleet import ALERT_KINDS, compute_alerts
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="200 while the process runs")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="200 only when the database and the broker (subscribed) are ready")
+async def readyz(collector: CollectorDep) -> JSONResponse:
+    checks = await collector.readiness()
+    ready = all(checks.values())
+    return JSONResponse(
+        status_code=200 if ready else 503,
+        content={"status": "ready" if ready else "not ready", "checks": checks},
+    )
+
+
+@router.get("/metrics", summary="Prometheus text format", response_class=Response)
+async def metrics(collector: CollectorDep) -> Response:
+    m = collector.metrics
+    checks = await collector.readiness()
+    m.ready.set(1 if all(checks.values()) else 0)
+    if checks["database"]:
+        driver = collector.driver
+        alerts = await compute_alerts(driver, collector.settings)
+        counts = dict.fromkeys(ALERT_KINDS, 0)
+        for alert in alerts:
+            counts[alert.kind] = counts.get(alert.kind, 0) + 1
+        for kind, count in counts.items():
+            m.alerts.labels(kind).set(count)
+        m.quarantined_devices.set(counts["quarantined"])
+        m.seq_gaps_open.set(
+            int(await driver.fetchval("SELECT coalesce(sum(missing), 0) FROM device_seq") or 0)
+        )
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,136 @@
+"""Offices: the GeoJSON pin map (public), registration (technician/ops), manual pins (ops)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep
+from collector.pins import clear_manual_pin, effective_pin, pin_flags, set_manual_pin
+from collector.registry import (
+    Latitude,
+    Longitude,
+    OfficeIn,
+    devices_by_office,
+    get_office,
+    upsert_office,
+)
+from collector.storage import Driver, Row
+
+router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
+OfficePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
+
+
+class ManualPin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Latitude
+    lon: Longitude
+    accuracy_m: Annotated[float, Field(ge=0)] | None = None
+
+
+async def _features(driver: Driver, settings: Any, offices: list[Row]) -> list[dict[str, Any]]:
+    all_offices = await driver.fetch("SELECT * FROM offices")
+    stored = {r["office_id"]: r for r in await driver.fetch("SELECT * FROM office_pins")}
+    pins = {}
+    for o in all_offices:
+        pin = effective_pin(o, stored.get(o["office_id"]))
+        if pin is not None:
+            pins[o["office_id"]] = pin
+    flags = pin_flags(all_offices, pins, settings)
+    devices = await devices_by_office(driver, [o["office_id"] for o in offices])
+    features = []
+    for o in offices:
+        oid = o["office_id"]
+        pin = pins.get(oid)
+        stored_pin = stored.get(oid)
+        features.append(
+            {
+                "type": "Feature",
+                "id": oid,
+                "geometry": {"type": "Point", "coordinates": [pin[1], pin[0]]} if pin else None,
+                "properties": {
+                    "office_id": oid,
+                    "name": o["name_en"],
+                    "name_th": o["name_th"],
+                    "name_en": o["name_en"],
+                    "agency": o["agency"],
+                    "province": o["province"],
+                    "address": o["address"],
+                    "pin_source": pin[2] if pin else None,
+                    "pin_detail": (
+                        "registered location"
+                        if pin and stored_pin is None
+                        else f"{stored_pin['fixes']} fixes, {stored_pin['rejected']} rejected"
+                        if stored_pin and stored_pin["source"] == "gps"
+                        else None
+                    ),
+                    "accuracy_m": pin[3] if pin else None,
+                    "registered": (
+                        {"lat": o["lat"], "lon": o["lon"]} if o["lat"] is not None else None
+                    ),
+                    "devices": devices.get(oid, []),
+                    "flags": flags.get(oid, []),
+                },
+            }
+        )
+    return features
+
+
+@router.get("", summary="Office pins as a GeoJSON FeatureCollection (Point [lon, lat])")
+async def list_offices(driver: DriverDep, settings: SettingsDep, page: PageDep) -> dict[str, Any]:
+    offices = await driver.fetch(
+        "SELECT * FROM offices ORDER BY office_id LIMIT ? OFFSET ?", page.limit, page.offset
+    )
+    features = await _features(driver, settings, offices)
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "next_offset": page.next_offset(len(features)),
+    }
+
+
+@router.get("/{office_id}", summary="One office as a GeoJSON Feature")
+async def one_office(
+    office_id: OfficePath, driver: DriverDep, settings: SettingsDep
+) -> dict[str, Any]:
+    office = await get_office(driver, office_id)
+    return (await _features(driver, settings, [office]))[0]
+
+
+@router.post("", status_code=201, summary="Register an office (technician or ops)")
+async def create_office(
+    office: OfficeIn, driver: DriverDep, _role: RegistrarDep, response: Response
+) -> dict[str, Any]:
+    created = await upsert_office(driver, office)
+    response.status_code = 201 if created else 200
+    return {"office_id": office.office_id, "created": created}
+
+
+@router.put("/{office_id}", summary="Create or replace an office (technician or ops)")
+async def put_office(
+    office_id: OfficePath, office: OfficeIn, driver: DriverDep, _role: RegistrarDep
+) -> dict[str, Any]:
+    if office.office_id != office_id:
+        raise HTTPException(422, "office_id: differs from the office id in the path")
+    created = await upsert_office(driver, office)
+    return {"office_id": office_id, "created": created}
+
+
+@router.put("/{office_id}/pin", summary="Set a manual pin (ops); it wins over GPS")
+async def put_pin(
+    office_id: OfficePath, pin: ManualPin, driver: DriverDep, _role: OpsDep
+) -> dict[str, Any]:
+    await get_office(driver, office_id)
+    await set_manual_pin(driver, office_id, pin.lat, pin.lon, pin.accuracy_m)
+    return {"office_id": office_id, "pin_source": "manual"}
+
+
+@router.delete("/{office_id}/pin", summary="Drop a manual pin (ops); GPS takes over again")
+async def delete_pin(
+    office_id: OfficePath, driver: DriverDep, settings: SettingsDep, _role: OpsDep
+) -> dict[str, Any]:
+    await get_office(driver, office_id)
+    await clear_manual_pin(driver, office_id, settings)
+    return {"office_id": office_id}

@@ -1,0 +1,87 @@
+"""Central ops: alerts (public read), dead letters and quarantine (ops token)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from collector.api.deps import DriverDep, OpsDep, PageDep, SettingsDep
+from collector.fleet import alert_dict, compute_alerts, iso
+from collector.registry import quarantine
+
+router = APIRouter(prefix="/api/v1", tags=["ops"])
+
+
+@router.get("/alerts", summary="Current fleet alerts")
+async def alerts(
+    driver: DriverDep,
+    settings: SettingsDep,
+    page: PageDep,
+    kind: Annotated[str | None, Query(description="only this kind")] = None,
+) -> dict[str, Any]:
+    found = [a for a in await compute_alerts(driver, settings) if kind is None or a.kind == kind]
+    items = found[page.offset : page.offset + page.limit]
+    return {
+        "items": [alert_dict(a) for a in items],
+        "total": len(found),
+        "next_offset": page.next_offset(len(items)),
+    }
+
+
+@router.get("/dead-letters", summary="Dead-lettered messages, newest first (ops)")
+async def dead_letters(
+    driver: DriverDep,
+    _role: OpsDep,
+    page: PageDep,
+    device_id: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    sql = "SELECT * FROM dead_letters"
+    args: list[Any] = []
+    if device_id is not None:
+        sql += " WHERE device_id = ?"
+        args.append(device_id)
+    sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+    rows = await driver.fetch(sql, *args, page.limit, page.offset)
+    items = []
+    for r in rows:
+        raw = bytes(r["payload"])
+        try:
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        items.append(
+            {
+                "id": r["id"],
+                "topic": r["topic"],
+                "device_id": r["device_id"],
+                "message_id": r["message_id"],
+                "seq": r["seq"],
+                "code": r["code"],
+                "reason": r["reason"],
+                "received": iso(r["received_ms"]),
+                "payload_text": text,
+                "payload_base64": base64.b64encode(raw).decode("ascii"),
+            }
+        )
+    total = await driver.fetchval("SELECT count(*) FROM dead_letters")
+    return {"items": items, "total": int(total or 0), "next_offset": page.next_offset(len(rows))}
+
+
+@router.get("/quarantine", summary="Devices that publish without being registered (ops)")
+async def quarantined(driver: DriverDep, _role: OpsDep, page: PageDep) -> dict[str, Any]:
+    rows = await quarantine(driver, limit=page.limit, offset=page.offset)
+    items = [
+        {
+            "device_id": r["device_id"],
+            "first_seen": iso(r["first_seen_ms"]),
+            "last_seen": iso(r["last_seen_ms"]),
+            "messages": int(r["messages"] or 0),
+            "events": int(r["events"] or 0),
+            "acked_seq": int(r["acked_seq"] or 0),
+            "last_seq": int(r["max_seq"] or 0),
+        }
+        for r in rows
+    ]
+    return {"items": items, "next_offset": page.next_offset(len(rows))}

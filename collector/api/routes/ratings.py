@@ -1,0 +1,83 @@
+"""Ratings summary per office and period.
+
+Devices may use 3-, 4- or 5-point scales. Counts are exact per scale (``by_scale``); the overall
+``mean`` is on a 1..5 scale after mapping each score linearly (1 → 1, scale → 5), and
+``mean_normalised`` is the same on 0..1. Top-level ``counts`` merges raw scores of all scales, so
+read it only when one scale is in use (``scales`` lists them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from collector.api.deps import DriverDep
+
+router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+
+
+def _ms(value: datetime | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise HTTPException(422, f"{name}: needs an explicit offset (e.g. +07:00 or Z)")
+    return int(value.timestamp() * 1000)
+
+
+@router.get("/summary", summary="Counts per score, mean and verified share", description=__doc__)
+async def summary(
+    driver: DriverDep,
+    office_id: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")] = None,
+    from_: Annotated[
+        datetime | None, Query(alias="from", description="RFC 3339, inclusive")
+    ] = None,
+    to: Annotated[datetime | None, Query(description="RFC 3339, exclusive")] = None,
+) -> dict[str, Any]:
+    sql = (
+        "SELECT e.scale, e.score, e.verified, count(*) AS n FROM events e "
+        "LEFT JOIN devices d ON d.device_id = e.device_id WHERE e.type = 'rating'"
+    )
+    args: list[Any] = []
+    if office_id is not None:
+        sql += " AND d.office_id = ?"
+        args.append(office_id)
+    start, end = _ms(from_, "from"), _ms(to, "to")
+    if start is not None:
+        sql += " AND e.ts_ms >= ?"
+        args.append(start)
+    if end is not None:
+        sql += " AND e.ts_ms < ?"
+        args.append(end)
+    sql += " GROUP BY e.scale, e.score, e.verified"
+    rows = await driver.fetch(sql, *args)
+    total = verified = 0
+    weighted = 0.0
+    counts: dict[str, int] = {}
+    by_scale: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        scale, score, n = int(r["scale"]), int(r["score"]), int(r["n"])
+        total += n
+        verified += n if r["verified"] else 0
+        weighted += n * (score - 1) / (scale - 1)
+        counts[str(score)] = counts.get(str(score), 0) + n
+        entry = by_scale.setdefault(str(scale), {"counts": {}, "total": 0, "sum": 0})
+        entry["counts"][str(score)] = entry["counts"].get(str(score), 0) + n
+        entry["total"] += n
+        entry["sum"] += n * score
+    for entry in by_scale.values():
+        entry["mean"] = round(entry.pop("sum") / entry["total"], 3)
+    normalised = weighted / total if total else None
+    return {
+        "office_id": office_id,
+        "from": from_.isoformat() if from_ else None,
+        "to": to.isoformat() if to else None,
+        "total": total,
+        "counts": dict(sorted(counts.items())),
+        "mean": round(1 + 4 * normalised, 3) if normalised is not None else None,
+        "mean_normalised": round(normalised, 4) if normalised is not None else None,
+        "verified_share": round(verified / total, 4) if total else None,
+        "scales": sorted(int(s) for s in by_scale),
+        "by_scale": by_scale,
+    }

@@ -1,0 +1,193 @@
+"""Fleet state and alerts, derived from what ingest stored (nothing kept in process memory).
+
+Online means: the retained state (or Last Will) says ``online`` and the device was heard from
+within the heartbeat timeout. Alerts are computed on request from the stored rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from collector.config import Settings
+from collector.geo import distance_m
+from collector.storage import Driver, Row
+
+ALERT_KINDS = (
+    "offline",
+    "reader",
+    "panel",
+    "outbox_growing",
+    "outbox_old",
+    "clock_not_synced",
+    "seq_gap",
+    "seq_lost",
+    "far_from_pin",
+    "dead_letters",
+    "quarantined",
+)
+
+_DEVICE_SQL = """
+SELECT ids.device_id, d.office_id, d.counter_label, d.credential_fingerprint,
+       f.first_seen_ms, f.last_seen_ms, f.state, f.state_ms, f.sw_version, f.heartbeat,
+       f.heartbeat_ts_ms, f.heartbeat_received_ms, f.outbox_rising, f.messages,
+       s.max_seq, s.acked_seq, s.missing, s.lost
+FROM (SELECT device_id FROM devices UNION SELECT device_id FROM fleet_state) ids
+LEFT JOIN devices d ON d.device_id = ids.device_id
+LEFT JOIN fleet_state f ON f.device_id = ids.device_id
+LEFT JOIN device_seq s ON s.device_id = ids.device_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: str
+    device_id: str | None
+    office_id: str | None
+    detail: str
+    since: str | None = None
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def online(row: Row, settings: Settings, now_ms: int) -> bool:
+    last = row.get("last_seen_ms")
+    if last is None or row.get("state") == "offline":
+        return False
+    return bool(now_ms - last <= settings.heartbeat_timeout_s * 1000)
+
+
+def device_view(row: Row, settings: Settings, now_ms: int) -> dict[str, Any]:
+    """The API shape of one device: registry, fleet state, latest heartbeat, seq bookkeeping."""
+    heartbeat = json.loads(row["heartbeat"]) if row.get("heartbeat") else None
+    return {
+        "device_id": row["device_id"],
+        "office_id": row.get("office_id"),
+        "registered": row.get("office_id") is not None,
+        "counter_label": row.get("counter_label"),
+        "credential_fingerprint": row.get("credential_fingerprint"),
+        "online": online(row, settings, now_ms),
+        "state": row.get("state"),
+        "last_seen": iso(row.get("last_seen_ms")),
+        "first_seen": iso(row.get("first_seen_ms")),
+        "sw_version": row.get("sw_version"),
+        "heartbeat": heartbeat,
+        "heartbeat_at": iso(row.get("heartbeat_ts_ms")),
+        "last_seq": int(row.get("max_seq") or 0),
+        "acked_seq": int(row.get("acked_seq") or 0),
+        "missing_seqs": int(row.get("missing") or 0),
+        "lost_seqs": int(row.get("lost") or 0),
+        "messages": int(row.get("messages") or 0),
+    }
+
+
+async def device_rows(
+    driver: Driver, *, limit: int | None = None, offset: int = 0, device_id: str | None = None
+) -> list[Row]:
+    sql = _DEVICE_SQL
+    args: list[Any] = []
+    if device_id is not None:
+        sql += " WHERE ids.device_id = ?"
+        args.append(device_id)
+    sql += " ORDER BY ids.device_id"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        args += [limit, offset]
+    return await driver.fetch(sql, *args)
+
+
+async def _latest_locations(driver: Driver) -> dict[str, Row]:
+    rows = await driver.fetch(
+        "SELECT l.device_id, l.lat, l.lon FROM locations l JOIN "
+        "(SELECT device_id, max(ts_ms) AS ts FROM locations GROUP BY device_id) x "
+        "ON x.device_id = l.device_id AND x.ts = l.ts_ms"
+    )
+    return {r["device_id"]: r for r in rows}
+
+
+def _device_alerts(row: Row, settings: Settings, now_ms: int) -> list[Alert]:
+    dev, office = row["device_id"], row.get("office_id")
+    alerts: list[Alert] = []
+
+    def add(kind: str, detail: str, since_ms: int | None = None) -> None:
+        alerts.append(Alert(kind, dev, office, detail, iso(since_ms)))
+
+    if office is None:
+        add("quarantined", "publishes but is not registered", row.get("first_seen_ms"))
+    last = row.get("last_seen_ms")
+    if last is not None and not online(row, settings, now_ms):
+        since = row.get("state_ms") if row.get("state") == "offline" else None
+        since = since or int(last + settings.heartbeat_timeout_s * 1000)
+        if now_ms - since >= settings.alert_offline_s * 1000:
+            add("offline", f"offline for {int((now_ms - since) / 1000)} s", since)
+    hb = json.loads(row["heartbeat"]) if row.get("heartbeat") else None
+    if hb is not None:
+        if hb.get("reader") in ("absent", "error"):
+            add("reader", f"card reader {hb['reader']}")
+        if hb.get("panel") == "fault":
+            add("panel", "button panel fault")
+        if hb.get("clock_synced") is False:
+            add("clock_not_synced", "device clock not synchronised")
+        oldest = hb.get("outbox_oldest_s")
+        if oldest is not None and oldest > settings.alert_outbox_age_s:
+            add("outbox_old", f"oldest outbox event is {int(oldest)} s old")
+        if (row.get("outbox_rising") or 0) >= settings.alert_outbox_rising:
+            add("outbox_growing", f"outbox depth {hb.get('outbox_depth')} and growing")
+    if (row.get("missing") or 0) > 0:
+        add("seq_gap", f"{row['missing']} event(s) missing below seq {row.get('max_seq')}")
+    if (row.get("lost") or 0) > 0:
+        add("seq_lost", f"{row['lost']} event(s) declared dropped by the device")
+    return alerts
+
+
+async def compute_alerts(driver: Driver, settings: Settings) -> list[Alert]:
+    """Every current alert of the fleet, devices first, sorted by kind then device."""
+    now_ms = int(time.time() * 1000)
+    rows = await device_rows(driver)
+    alerts: list[Alert] = []
+    for row in rows:
+        alerts.extend(_device_alerts(row, settings, now_ms))
+    # Devices far from their office pin.
+    pins = {
+        r["office_id"]: r for r in await driver.fetch("SELECT office_id, lat, lon FROM office_pins")
+    }
+    locations = await _latest_locations(driver)
+    for row in rows:
+        loc, office = locations.get(row["device_id"]), row.get("office_id")
+        pin = pins.get(office) if office else None
+        if loc is None or pin is None:
+            continue
+        far = distance_m(loc["lat"], loc["lon"], pin["lat"], pin["lon"])
+        if far > settings.alert_pin_distance_m:
+            alerts.append(
+                Alert("far_from_pin", row["device_id"], office, f"{int(far)} m from its office pin")
+            )
+    since = now_ms - int(settings.alert_dead_letter_window_s * 1000)
+    offices = {r["device_id"]: r.get("office_id") for r in rows}
+    for r in await driver.fetch(
+        "SELECT device_id, count(*) AS n, max(received_ms) AS last FROM dead_letters "
+        "WHERE device_id IS NOT NULL AND received_ms >= ? GROUP BY device_id",
+        since,
+    ):
+        alerts.append(
+            Alert(
+                "dead_letters",
+                r["device_id"],
+                offices.get(r["device_id"]),
+                f"{r['n']} message(s) dead-lettered",
+                iso(r["last"]),
+            )
+        )
+    alerts.sort(key=lambda a: (a.kind, a.device_id or ""))
+    return alerts
+
+
+def alert_dict(alert: Alert) -> dict[str, Any]:
+    return asdict(alert)

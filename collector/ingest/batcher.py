@@ -1,0 +1,143 @@
+"""The ingest loop: take a burst from the inbox, validate, commit, PUBACK, publish acks.
+
+A commit happens at most ``batch_window_ms`` after a batch's first message or once it holds
+``batch_max`` messages. MQTT messages are acknowledged only after their transaction committed;
+a transient database failure is retried with the messages still unacknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from collector.errors import TransientStorageError
+from collector.ingest.acks import publish_acks
+from collector.ingest.decoder import build_batch
+from collector.ingest.inbox import Inbox
+from collector.ingest.records import BatchResult, IngestBatch, RawMessage
+from collector.ingest.subscriber import Subscriber
+from collector.metrics import Metrics
+from collector.storage import Driver
+from collector.storage.ingest_store import write_batch
+from protocols import Channel
+
+_LOGGER = logging.getLogger(__name__)
+_RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+AfterCommit = Callable[[IngestBatch, BatchResult], Awaitable[None]]
+
+
+_CHANNELS = frozenset(c.value for c in Channel)
+
+
+def _channel(topic_name: str) -> str:
+    """The channel for the metric label (cheap: no full topic validation)."""
+    name = topic_name.rsplit("/", 1)[-1]
+    return name if name in _CHANNELS else "invalid"
+
+
+class Batcher:
+    def __init__(
+        self,
+        inbox: Inbox,
+        driver: Driver,
+        subscriber: Subscriber,
+        metrics: Metrics,
+        *,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        self._inbox = inbox
+        self._driver = driver
+        self._subscriber = subscriber
+        self._metrics = metrics
+        self._after_commit = after_commit
+        self._task: asyncio.Task[None] | None = None
+        self._current: asyncio.Task[BatchResult] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="ingest-batcher")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit what is left in the inbox, then stop."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._current is not None and not self._current.done():
+            try:
+                await self._current
+            except Exception:
+                _LOGGER.exception("the last ingest batch failed at shutdown (it stays unacked)")
+        leftover = self._inbox.drain()
+        if leftover:
+            await self.process(leftover)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            messages = await self._inbox.take()
+            while True:
+                try:
+                    self._current = asyncio.create_task(self.process(messages))
+                    await asyncio.shield(self._current)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Unacknowledged, so nothing is lost: log loudly and try the batch again.
+                    _LOGGER.exception("ingest batch of %s messages failed; retrying", len(messages))
+                    await asyncio.sleep(1.0)
+
+    async def process(self, messages: list[RawMessage]) -> BatchResult:
+        """Validate, commit (retrying transient failures), acknowledge; return what it did."""
+        batch = build_batch(messages)
+        result = await self._commit(batch)
+        skipped = self._subscriber.ack(messages)
+        m = self._metrics
+        if skipped:
+            m.acks_skipped.inc(skipped)
+        m.commits.inc()
+        counts: dict[str, int] = {}
+        for msg in messages:
+            channel = _channel(msg.topic)
+            counts[channel] = counts.get(channel, 0) + 1
+        for channel, count in counts.items():
+            m.received.labels(channel).inc(count)
+        m.stored.inc(result.stored)
+        m.duplicates.inc(result.duplicates)
+        for letter in batch.dead_letters:
+            m.dead_lettered.labels(letter.code).inc()
+        for device, gaps in result.gaps_opened.items():
+            m.seq_gaps_opened.inc(len(gaps))
+            _LOGGER.warning("device %s: seq gap(s) opened %s", device, gaps)
+        for device, lost in result.lost.items():
+            count = sum(b - a + 1 for a, b in lost)
+            m.seq_lost.inc(count)
+            _LOGGER.error(
+                "device %s declared %s event(s) dropped, seq %s: counted as lost",
+                device,
+                count,
+                lost,
+            )
+        m.acks_published.inc(publish_acks(self._subscriber, result.acked))
+        if self._after_commit is not None:
+            try:
+                await self._after_commit(batch, result)
+            except Exception:
+                _LOGGER.exception("after-commit hook failed (ingest goes on)")
+        return result
+
+    async def _commit(self, batch: IngestBatch) -> BatchResult:
+        attempt = 0
+        while True:
+            try:
+                return await write_batch(self._driver, batch)
+            except TransientStorageError as exc:
+                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
+                attempt += 1
+                self._metrics.commit_retries.inc()
+                _LOGGER.warning("commit failed (%s); retry %s in %.2f s", exc, attempt, delay)
+                await asyncio.sleep(delay)

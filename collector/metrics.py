@@ -1,0 +1,45 @@
+"""Prometheus metrics of one collector process (each worker exports its own)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class Metrics:
+    """The counters ingest updates and the gauges /metrics refreshes before each scrape."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.received = Counter(
+            "cf_messages_received", "MQTT messages received", ["channel"], registry=r
+        )
+        self.stored = Counter("cf_events_stored", "events stored (new ids)", registry=r)
+        self.duplicates = Counter(
+            "cf_events_duplicate", "events dropped as duplicates by id", registry=r
+        )
+        self.dead_lettered = Counter(
+            "cf_dead_lettered", "messages dead-lettered", ["code"], registry=r
+        )
+        self.seq_gaps_opened = Counter(
+            "cf_seq_gaps_opened", "seq gaps opened (missing events)", registry=r
+        )
+        self.seq_lost = Counter("cf_seq_lost", "seqs declared lost by outbox.dropped", registry=r)
+        self.commits = Counter("cf_commits", "ingest transactions committed", registry=r)
+        self.commit_retries = Counter(
+            "cf_commit_retries", "ingest transactions retried after a transient error", registry=r
+        )
+        self.acks_published = Counter("cf_acks_published", "retained acks published", registry=r)
+        self.acks_skipped = Counter(
+            "cf_mqtt_acks_skipped",
+            "PUBACKs skipped (message of an earlier connection)",
+            registry=r,
+        )
+        self.seq_gaps_open = Gauge(
+            "cf_seq_gaps_open", "missing seqs in open gaps, all devices", registry=r
+        )
+        self.alerts = Gauge("cf_alerts", "current fleet alerts", ["kind"], registry=r)
+        self.quarantined_devices = Gauge(
+            "cf_quarantined_devices", "unregistered devices that publish", registry=r
+        )
+        self.ready = Gauge("cf_ready", "1 when the database and broker are ready", registry=r)

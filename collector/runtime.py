@@ -1,0 +1,84 @@
+"""The running collector: database, MQTT subscriber and batcher, started and stopped together.
+
+The HTTP app's lifespan owns one :class:`Collector`; routes reach it through ``api/deps.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from collector.config import Settings
+from collector.ingest.batcher import Batcher
+from collector.ingest.inbox import Inbox
+from collector.ingest.records import BatchResult, IngestBatch
+from collector.ingest.subscriber import Subscriber
+from collector.metrics import Metrics
+from collector.pins import offices_of_devices, recompute_office_pin
+from collector.storage import Driver, open_driver
+from collector.tokens import Role, role_of, store_token
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Collector:
+    def __init__(self, settings: Settings, *, ingest: bool = True) -> None:
+        self.settings = settings
+        self.ingest = ingest
+        self.metrics = Metrics()
+        self._driver: Driver | None = None
+        self.subscriber: Subscriber | None = None
+        self.batcher: Batcher | None = None
+
+    @property
+    def driver(self) -> Driver:
+        if self._driver is None:
+            raise RuntimeError("the collector is not started")
+        return self._driver
+
+    def _client_id(self) -> str:
+        if self.settings.mqtt_shared_group:
+            # Shared workers use clean start, so each process gets its own id.
+            return f"{self.settings.mqtt_client_id}-{socket.gethostname()}-{os.getpid()}"[:64]
+        return self.settings.mqtt_client_id
+
+    async def start(self) -> None:
+        self._driver = await open_driver(self.settings)
+        token = self.settings.bootstrap_ops_token
+        if token and await role_of(self._driver, token) is None:
+            await store_token(self._driver, token, Role.OPS, "bootstrap (CF_BOOTSTRAP_OPS_TOKEN)")
+        if not self.ingest:
+            return
+        inbox = Inbox(
+            asyncio.get_running_loop(),
+            batch_max=self.settings.batch_max,
+            window_s=self.settings.batch_window_ms / 1000,
+        )
+        self.subscriber = Subscriber(self.settings, inbox, client_id=self._client_id())
+        self.batcher = Batcher(
+            inbox, self._driver, self.subscriber, self.metrics, after_commit=self._after_commit
+        )
+        self.batcher.start()
+        self.subscriber.start()
+
+    async def stop(self) -> None:
+        if self.batcher is not None:
+            await self.batcher.stop()
+        if self.subscriber is not None:
+            await asyncio.to_thread(self.subscriber.stop)
+        if self._driver is not None:
+            await self._driver.close()
+            self._driver = None
+
+    async def _after_commit(self, batch: IngestBatch, result: BatchResult) -> None:
+        if not result.location_devices:
+            return
+        for office_id in await offices_of_devices(self.driver, result.location_devices):
+            await recompute_office_pin(self.driver, office_id, self.settings)
+
+    async def readiness(self) -> dict[str, bool]:
+        db = self._driver is not None and await self._driver.ping()
+        broker = (not self.ingest) or (self.subscriber is not None and self.subscriber.ready)
+        return {"database": db, "broker": broker}
