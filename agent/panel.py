@@ -154,20 +154,30 @@ class Panel:
                 led.off()
 
     def acknowledge(self, score: int, then: RatingLeds = RatingLeds.OFF) -> None:
-        """Blink the pressed button's LED (the others dark), then rest in ``then``."""
+        """Dark for one beat, then blink the pressed button's LED (the others dark), then rest
+        in ``then``. The dark beat makes the first blink visible on an LED that was lit."""
         s = self._settings
         with self._lock:
             self._generation += 1
             generation = self._generation
             self._mode = then
-            for index, led in enumerate(self.leds):
-                if index != score - 1:
-                    led.off()
+            for led in self.leds:
+                led.off()
         led = self.leds[score - 1]
-        led.blink(on_time=s.ack_blink_s, off_time=s.ack_blink_s, n=s.ack_blinks, background=True)
-        if then is not RatingLeds.OFF:
-            delay = 2 * s.ack_blink_s * s.ack_blinks
-            self._restore_later(delay, generation)
+
+        def run() -> None:
+            threading.Event().wait(s.ack_blink_s)
+            try:
+                if generation != self._generation:
+                    return
+                led.blink(s.ack_blink_s, s.ack_blink_s, n=s.ack_blinks, background=False)
+                with self._lock:
+                    if generation == self._generation and then is not RatingLeds.OFF:
+                        self._apply(then)
+            except GPIOZeroError:  # closed meanwhile (shutdown)
+                return
+
+        threading.Thread(target=run, name="panel-ack", daemon=True).start()
 
     def identify(self, seconds: float) -> None:
         """Blink every LED together for ``seconds``, then restore the resting patterns."""
@@ -184,9 +194,12 @@ class Panel:
             with self._lock:
                 if generation != self._generation:
                     return
-                self._apply(self._mode)
-                if status and self._status is not None:
-                    self._apply_status(self._status)
+                try:
+                    self._apply(self._mode)
+                    if status and self._status is not None:
+                        self._apply_status(self._status)
+                except GPIOZeroError:  # closed meanwhile (shutdown)
+                    return
 
         timer = threading.Timer(delay, restore)
         timer.daemon = True
@@ -218,6 +231,8 @@ class Panel:
             led.off()
 
     def close(self) -> None:
+        with self._lock:
+            self._generation += 1
         for device in [*self.buttons, *self.leds]:
             device.close()
         for extra in (self.status_led, self.staff_button):

@@ -77,7 +77,8 @@ class RecordingListener:
             return len(self.events)
 
     def kinds(self, start: int = 0) -> list[str]:
-        return [k for k, _ in self.events[start:]]
+        """Card event kinds after ``start`` (reader status changes left out)."""
+        return [k for k, _ in self.events[start:] if k != "status"]
 
     def faults(self, start: int = 0) -> list[str]:
         return [v.code for k, v in self.events[start:] if k == "fault"]
