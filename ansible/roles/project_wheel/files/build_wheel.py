@@ -1,0 +1,80 @@
+"""Build the citizen-feedback wheel on the Ansible control node, reproducibly.
+
+The sources are copied to a fresh temporary directory first, so a stale ``build/`` in the checkout
+never leaks old modules into the wheel, and ``SOURCE_DATE_EPOCH`` pins the zip timestamps, so an
+unchanged checkout gives a byte-identical wheel and the copy to the hosts reports no change.
+
+Usage: build_wheel.py SOURCE_DIR OUT_DIR. Prints ``built PATH`` or ``unchanged PATH``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "protocols", "agent", "collector")
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+_EPOCH = "1767225600"  # 2026-01-01: fixed, so the wheel depends on the sources only
+
+
+def build(source: Path, out_dir: Path) -> tuple[bool, Path]:
+    """Build into ``out_dir``; return (whether the wheel there changed, its path)."""
+    with tempfile.TemporaryDirectory(prefix="cf-wheel-") as tmp:
+        tree = Path(tmp, "src")
+        tree.mkdir()
+        for name in _SOURCES:
+            path = source / name
+            if path.is_dir():
+                shutil.copytree(path, tree / name, ignore=_IGNORE)
+            elif path.exists():
+                shutil.copy2(path, tree / name)
+        dist = Path(tmp, "dist")
+        env = dict(os.environ, SOURCE_DATE_EPOCH=_EPOCH, PIP_NO_INPUT="1")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--quiet",
+                "--wheel-dir",
+                str(dist),
+                str(tree),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            lines = [ln for ln in result.stderr.splitlines() if "error" in ln.lower()]
+            raise RuntimeError(lines[0].strip() if lines else "pip wheel failed")
+        (wheel,) = dist.glob("citizen_feedback-*.whl")
+        target = out_dir / wheel.name
+        if target.exists() and target.read_bytes() == wheel.read_bytes():
+            return False, target
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(wheel, target)
+        return True, target
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: build_wheel.py SOURCE_DIR OUT_DIR", file=sys.stderr)
+        return 2
+    try:
+        changed, path = build(Path(argv[0]).resolve(), Path(argv[1]).resolve())
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: cannot build the wheel: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'built' if changed else 'unchanged'} {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
