@@ -1,0 +1,66 @@
+"""The seq bookkeeping on its own: high-water mark, gaps, late fills, declared drops."""
+
+from __future__ import annotations
+
+from collector.ingest.seq_tracker import SeqState, apply
+
+
+def test_in_order_advances_the_high_water_mark() -> None:
+    state = SeqState()
+    change = apply(state, [1, 2, 3])
+    assert (state.acked_seq, state.gaps, change.opened) == (3, [], [])
+
+
+def test_a_gap_stops_the_ack_below_it_and_a_late_event_fills_it() -> None:
+    state = SeqState()
+    change = apply(state, [1, 2, 5, 6])
+    assert change.opened == [(3, 4)]
+    assert state.acked_seq == 2
+    assert state.missing == 2
+    apply(state, [4])
+    assert state.gaps == [(3, 3)] and state.acked_seq == 2
+    apply(state, [3])
+    assert state.gaps == [] and state.acked_seq == 6
+
+
+def test_a_late_event_in_the_middle_splits_the_gap() -> None:
+    state = SeqState()
+    apply(state, [1, 10])
+    apply(state, [5])
+    assert state.gaps == [(2, 4), (6, 9)]
+    assert state.acked_seq == 1
+
+
+def test_duplicates_change_nothing() -> None:
+    state = SeqState()
+    apply(state, [1, 2, 3])
+    apply(state, [2, 3, 3, 1])
+    assert (state.max_seq, state.gaps, state.acked_seq) == (3, [], 3)
+
+
+def test_outbox_dropped_closes_a_gap_as_lost() -> None:
+    state = SeqState()
+    apply(state, [1, 2, 7])
+    change = apply(state, [8], dropped=[(3, 6)])
+    assert change.lost == [(3, 6)]
+    assert state.gaps == [] and state.acked_seq == 8
+
+
+def test_outbox_dropped_ahead_of_what_arrived_moves_past_it() -> None:
+    state = SeqState()
+    apply(state, [1, 2])
+    change = apply(state, [10], dropped=[(5, 9)])
+    # 3..4 are still missing (not declared), 5..9 are lost.
+    assert change.lost == [(5, 9)]
+    assert state.gaps == [(3, 4)]
+    assert state.acked_seq == 2
+
+
+def test_acked_seq_never_decreases_over_any_sequence() -> None:
+    state = SeqState()
+    seen = 0
+    for batch in ([3], [1], [2, 9], [5, 6], [4], [7], [8], [9, 1]):
+        apply(state, batch)
+        assert state.acked_seq >= seen
+        seen = state.acked_seq
+    assert seen == 9
