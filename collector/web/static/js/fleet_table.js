@@ -6,7 +6,8 @@
   var CF = window.CF;
   var t = CF.t;
   var el = CF.el;
-  var OK_STATES = { reader: "present", panel: "ok", gps: "fix" };
+  // Values that need no attention; a counter without a GPS receiver ("absent") is normal.
+  var OK_STATES = { reader: ["present"], panel: ["ok"], gps: ["fix", "absent"] };
 
   /** A heartbeat field, whether the API nests the heartbeat or spreads it on the device. */
   function field(device, name) {
@@ -73,7 +74,7 @@
   function componentCell(device, name) {
     var value = field(device, name);
     if (value === null) return el("td", { class: "muted", text: t("unknown") });
-    var ok = value === OK_STATES[name];
+    var ok = OK_STATES[name].indexOf(value) >= 0;
     var key = name + "_" + value;
     var label = t(key) === key ? String(value) : t(key);
     return el("td", { class: ok ? "" : "state-warn", text: (ok ? "" : "⚠ ") + label });

@@ -35,13 +35,15 @@
     var east = Math.ceil(bounds[1][1]) + 1;
     var line = { color: "#9aa5b1", weight: 1, opacity: 0.7, interactive: false };
     var grid = L.layerGroup().addTo(map);
+    var lats = [];
+    var lons = [];
     for (var lat = south; lat <= north; lat += GRID_STEP) {
+      lats.push(lat);
       grid.addLayer(L.polyline([[lat, west], [lat, east]], line));
-      grid.addLayer(gridLabel([lat, bounds[0][1]], lat.toFixed(1) + "°N"));
     }
     for (var lon = west; lon <= east; lon += GRID_STEP) {
+      lons.push(lon);
       grid.addLayer(L.polyline([[south, lon], [north, lon]], line));
-      grid.addLayer(gridLabel([bounds[0][0], lon], lon.toFixed(1) + "°E"));
     }
     grid.addLayer(
       L.rectangle(bounds, {
@@ -52,14 +54,32 @@
         interactive: false,
       })
     );
+    // Labels sit on the visible left and bottom edges, wherever the map is moved.
+    var labels = L.layerGroup().addTo(map);
+    function placeLabels() {
+      var view = map.getBounds();
+      labels.clearLayers();
+      lats.forEach(function (value) {
+        if (value > view.getSouth() && value < view.getNorth()) {
+          labels.addLayer(gridLabel([value, view.getWest()], value.toFixed(1) + "°N", "grid-label-lat"));
+        }
+      });
+      lons.forEach(function (value) {
+        if (value > view.getWest() && value < view.getEast()) {
+          labels.addLayer(gridLabel([view.getSouth(), value], value.toFixed(1) + "°E", "grid-label-lon"));
+        }
+      });
+    }
+    map.on("moveend zoomend resize", placeLabels);
+    map.whenReady(placeLabels);
   }
 
-  function gridLabel(latlng, text) {
+  function gridLabel(latlng, text, kind) {
     return L.marker(latlng, {
       interactive: false,
       keyboard: false,
       // `text` is a number and a degree sign we built: safe as HTML.
-      icon: L.divIcon({ className: "grid-label", html: text, iconSize: null }),
+      icon: L.divIcon({ className: "grid-label " + kind, html: text, iconSize: null }),
     });
   }
 
