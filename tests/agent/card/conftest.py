@@ -71,6 +71,16 @@ class RecordingListener:
             with self._cond:
                 self._cond.wait(0.05)
 
+    def wait_status(self, status: str, timeout_s: float = 10.0, start: int = 0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if ("status", status) in self.events[start:]:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no status {status!r} in {timeout_s} s: {self.events}")
+            with self._cond:
+                self._cond.wait(0.05)
+
     def mark(self) -> int:
         """An index for ``start=``: only events after this point count."""
         with self._cond:
