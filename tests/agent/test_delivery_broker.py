@@ -34,7 +34,9 @@ def assert_complete(collector: CollectorDouble, last_seq: int) -> None:
 
 
 @pytest.mark.slow
-def test_broker_outage_while_citizens_keep_rating(tmp_path: Path, mosquitto: MosquittoBroker) -> None:
+def test_broker_outage_while_citizens_keep_rating(
+    tmp_path: Path, mosquitto: MosquittoBroker
+) -> None:
     collector = CollectorDouble(mosquitto.host, mosquitto.port, DEVICE).start()
     config = AgentConfig(**config_data(tmp_path, mosquitto.url))
     try:
@@ -117,10 +119,12 @@ def test_unacknowledged_events_are_republished_with_same_id_and_seq(
 def prefill(path: Path, count: int) -> None:
     outbox = Outbox(path, DEVICE)
     body = RatingBody(session=None, score=5, scale=5, verified=False)
+
+    def build(seq: int) -> Rating:
+        return Rating(v=1, id=new_message_id(), device=DEVICE, ts=now(), seq=seq, body=body)
+
     for _ in range(count):
-        outbox.append(
-            lambda seq: Rating(v=1, id=new_message_id(), device=DEVICE, ts=now(), seq=seq, body=body)
-        )
+        outbox.append(build)
     outbox.close()
 
 
@@ -156,4 +160,5 @@ def test_agent_killed_during_drain_loses_and_doubles_nothing(
         assert len(collector.by_id) == total
         assert collector.duplicates > 0  # the kills did cut the drain mid-window
     remaining = Outbox(outbox_path, DEVICE)
-    assert remaining.depth == 0 and remaining.last_seq == total
+    assert remaining.depth == 0
+    assert remaining.last_seq == total

@@ -35,12 +35,14 @@ def test_append_assigns_contiguous_seqs_and_persists(tmp_path: Path) -> None:
     outbox = Outbox(path, DEVICE)
     events = [outbox.append(rating) for _ in range(5)]
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]  # type: ignore[attr-defined]
-    assert outbox.depth == 5 and outbox.last_seq == 5
+    assert outbox.depth == 5
+    assert outbox.last_seq == 5
     payload = outbox.read_from(3, 1)[0].payload
     assert decode(EVENTS_TOPIC, payload).seq == 3  # type: ignore[union-attr]
     outbox.close()
     reopened = Outbox(path, DEVICE)
-    assert reopened.last_seq == 5 and reopened.depth == 5
+    assert reopened.last_seq == 5
+    assert reopened.depth == 5
     assert reopened.append(rating).seq == 6  # type: ignore[attr-defined]
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
@@ -54,9 +56,11 @@ def test_ack_removes_covered_events_and_only_grows(tmp_path: Path) -> None:
     assert stored(outbox) == [5, 6, 7, 8, 9, 10]
     assert not outbox.ack(2)  # an older acked_seq from another collector is ignored
     assert not outbox.ack(4)
-    assert stored(outbox) == [5, 6, 7, 8, 9, 10] and outbox.acked_seq == 4
+    assert stored(outbox) == [5, 6, 7, 8, 9, 10]
+    assert outbox.acked_seq == 4
     outbox.ack(10)
-    assert outbox.depth == 0 and outbox.oldest_age_s() is None
+    assert outbox.depth == 0
+    assert outbox.oldest_age_s() is None
     # Seqs are never reused after everything was acknowledged, also after a restart.
     outbox.close()
     reopened = Outbox(tmp_path / "o.sqlite3", DEVICE)
@@ -77,7 +81,8 @@ def test_oldest_age(tmp_path: Path) -> None:
     outbox.append(rating)
     time.sleep(0.05)
     age = outbox.oldest_age_s()
-    assert age is not None and 0.04 <= age < 5
+    assert age is not None
+    assert 0.04 <= age < 5
 
 
 def test_limit_drops_oldest_range_and_says_so(tmp_path: Path) -> None:
@@ -125,7 +130,8 @@ def test_disk_floor(tmp_path: Path) -> None:
     outbox.append(rating)
     assert outbox.dropped_total == 1
     drop = decode(EVENTS_TOPIC, outbox.read_from(0, 10)[0].payload)
-    assert isinstance(drop, OutboxDropped) and drop.body.reason == "outbox disk_low"
+    assert isinstance(drop, OutboxDropped)
+    assert drop.body.reason == "outbox disk_low"
 
 
 @pytest.mark.slow

@@ -100,7 +100,8 @@ def test_acknowledge_blinks_the_pressed_led(factory: MockFactory, panel: Panel) 
     led2 = pin(factory, 16)
     led2.clear_states()
     panel.acknowledge(2)
-    assert pin(factory, 12).state is False and pin(factory, 20).state is False
+    assert pin(factory, 12).state is False
+    assert pin(factory, 20).state is False
     time.sleep(0.7)
     # lit (inviting), dark for a beat, then on/off twice at 0.1 s
     assert states(led2) == [True, False, True, False, True, False]
@@ -126,7 +127,8 @@ def test_status_patterns_differ(factory: MockFactory, panel: Panel) -> None:
     panel.set_status(StatusLight.FAULT)
     time.sleep(5 * FAULT_BLINK_S + 0.05)
     fault = [s.timestamp for s in status.states[2:]]
-    assert len(fault) >= 3 and all(abs(t - FAULT_BLINK_S) < 0.06 for t in fault)
+    assert len(fault) >= 3
+    assert all(abs(t - FAULT_BLINK_S) < 0.06 for t in fault)
     status.clear_states()
     panel.set_status(StatusLight.OFFLINE)
     time.sleep(1.3)
@@ -144,7 +146,8 @@ def test_identify_blinks_everything_then_restores(factory: MockFactory, panel: P
     panel.identify(1)
     time.sleep(1.3)
     assert states(pin(factory, 12))[:3] == [True, False, True]
-    assert pin(factory, 12).state is True and pin(factory, 24).state is True
+    assert pin(factory, 12).state is True
+    assert pin(factory, 24).state is True
 
 
 def test_pin_conflict_is_a_panel_error(factory: MockFactory, panel: Panel) -> None:

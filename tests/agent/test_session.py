@@ -75,12 +75,14 @@ def test_card_session_then_verified_rating(rig: Rig) -> None:
     rig.later(5)
     rig.press(4)
     started, ended, rating = rig.events.bodies
-    assert isinstance(started, SessionStartedBody) and started.visitor is not None
+    assert isinstance(started, SessionStartedBody)
+    assert started.visitor is not None
     assert isinstance(ended, SessionEndedBody)
     assert (ended.session, ended.duration_s, ended.reason) == (started.session, 42, "card_removed")
     assert isinstance(rating, RatingBody)
     assert (rating.session, rating.score, rating.scale) == (started.session, 4, 4)
-    assert rating.verified and rating.after_s == 5
+    assert rating.verified
+    assert rating.after_s == 5
     assert rig.factory.pin(LEDS[0]).state is False  # the others went dark for the ack
 
 
@@ -129,7 +131,8 @@ def test_press_during_a_session_is_unverified_and_keeps_the_window(rig: Rig) -> 
     rig.later(3)
     rig.press(4)
     first, second = [b for b in rig.events.bodies if isinstance(b, RatingBody)]
-    assert not first.verified and second.verified
+    assert not first.verified
+    assert second.verified
 
 
 def test_timeout_ends_a_forgotten_card(rig: Rig) -> None:
@@ -138,7 +141,8 @@ def test_timeout_ends_a_forgotten_card(rig: Rig) -> None:
     assert len(rig.events.bodies) == 1
     rig.later(1)
     ended = rig.events.bodies[-1]
-    assert isinstance(ended, SessionEndedBody) and ended.reason == "timeout"
+    assert isinstance(ended, SessionEndedBody)
+    assert ended.reason == "timeout"
     assert ended.duration_s == 600
     rig.card.remove()  # the later removal does not end it twice
     assert [type(b) for b in rig.events.bodies].count(SessionEndedBody) == 1
@@ -151,11 +155,14 @@ def test_staff_hold_ends_and_short_press_records_a_copy(rig: Rig) -> None:
     rig.machine.staff_held()
     started, copy, ended = rig.events.bodies
     assert isinstance(copy, CopyRequestedBody)
-    assert copy.session == started.session and copy.document == "id_card"  # type: ignore[union-attr]
-    assert isinstance(ended, SessionEndedBody) and ended.reason == "staff"
+    assert copy.session == started.session
+    assert copy.document == "id_card"
+    assert isinstance(ended, SessionEndedBody)
+    assert ended.reason == "staff"
     rig.machine.staff_pressed()  # within the rating window: still that session's copy
     late = rig.events.bodies[-1]
-    assert isinstance(late, CopyRequestedBody) and late.session == started.session  # type: ignore[union-attr]
+    assert isinstance(late, CopyRequestedBody)
+    assert late.session == started.session
 
 
 def test_next_card_closes_the_open_window(rig: Rig) -> None:
@@ -166,7 +173,8 @@ def test_next_card_closes_the_open_window(rig: Rig) -> None:
     rig.later(3)
     rig.press(2)
     rating = rig.events.bodies[-1]
-    assert isinstance(rating, RatingBody) and not rating.verified
+    assert isinstance(rating, RatingBody)
+    assert not rating.verified
 
 
 def test_card_fault_becomes_a_fault_event(rig: Rig) -> None:
