@@ -10,7 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from agent.card.errors import CardDataError, CardStatusError, NotThaiCardError
+from agent.card.errors import (
+    CardDataError,
+    CardStatusError,
+    NotThaiCardError,
+    ReadInterruptedError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,7 +71,8 @@ class ApduChannel:
         response = self._transport.transmit(apdu)
         self.apdu_count += 1
         if len(response) < 2:
-            raise CardDataError(f"{name}: response shorter than a status word")
+            # What a card pulled during the command looks like through vpcd (and some readers).
+            raise ReadInterruptedError(f"{name}: no status word (card pulled out?)")
         sw1, sw2 = response[-2], response[-1]
         _LOGGER.debug("%s -> %02X %02X (%d data bytes)", name, sw1, sw2, len(response) - 2)
         return response[:-2], sw1, sw2

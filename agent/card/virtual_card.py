@@ -140,7 +140,8 @@ class VirtualThaiCard:
         ):
             return False  # pulled out in the middle of the read
         if behaviour.mute_after is not None and self.apdus_answered >= behaviour.mute_after:
-            self._gone.wait()  # never answer; remove() ends this
+            while sock.recv(4096):  # never answer; remove() shuts the socket down
+                pass
             return False
         if behaviour.apdu_delay_s:
             time.sleep(behaviour.apdu_delay_s)
