@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from collector.config import Settings
 from collector.runtime import Collector
-
 from tests.fixtures.broker import MosquittoBroker
 
 
@@ -35,9 +35,7 @@ def make_settings(db: str, broker: MosquittoBroker | None = None, **extra: objec
 
 
 @pytest.fixture
-async def running(
-    mosquitto: MosquittoBroker, sqlite_url: str
-) -> AsyncIterator[Collector]:
+async def running(mosquitto: MosquittoBroker, sqlite_url: str) -> AsyncIterator[Collector]:
     """An in-process collector (ingest on) on SQLite and a private broker, ready."""
     from collector.ingest.subscriber import wait_ready
 

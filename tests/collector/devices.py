@@ -11,6 +11,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
 from protocols import (
     Channel,
     Heartbeat,
@@ -32,7 +33,11 @@ from protocols import (
 def rating(device: str, seq: int, score: int = 4, scale: int = 5, verified: bool = True) -> bytes:
     return encode(
         Rating(
-            v=1, id=new_message_id(), device=device, ts=now(), seq=seq,
+            v=1,
+            id=new_message_id(),
+            device=device,
+            ts=now(),
+            seq=seq,
             body=RatingBody(session=None, score=score, scale=scale, verified=verified),
         )
     )
@@ -41,7 +46,11 @@ def rating(device: str, seq: int, score: int = 4, scale: int = 5, verified: bool
 def dropped(device: str, seq: int, first: int, last: int) -> bytes:
     return encode(
         OutboxDropped(
-            v=1, id=new_message_id(), device=device, ts=now(), seq=seq,
+            v=1,
+            id=new_message_id(),
+            device=device,
+            ts=now(),
+            seq=seq,
             body=OutboxDroppedBody(from_seq=first, to_seq=last, reason="disk full"),
         )
     )
@@ -49,8 +58,14 @@ def dropped(device: str, seq: int, first: int, last: int) -> bytes:
 
 def heartbeat(device: str, **fields: Any) -> bytes:
     body: dict[str, Any] = {
-        "uptime_s": 10.0, "sw_version": "1.0.0", "last_seq": 0, "outbox_depth": 0,
-        "outbox_oldest_s": None, "reader": "present", "panel": "ok", "gps": "fix",
+        "uptime_s": 10.0,
+        "sw_version": "1.0.0",
+        "last_seq": 0,
+        "outbox_depth": 0,
+        "outbox_oldest_s": None,
+        "reader": "present",
+        "panel": "ok",
+        "gps": "fix",
         "clock_synced": True,
     }
     body.update(fields)
@@ -64,7 +79,10 @@ def location(device: str, lat: float, lon: float, **fields: Any) -> bytes:
     body.update(fields)
     return encode(
         Location(
-            v=1, id=new_message_id(), device=device, ts=now(),
+            v=1,
+            id=new_message_id(),
+            device=device,
+            ts=now(),
             body=LocationBody(lat=lat, lon=lon, **body),
         )
     )
@@ -77,8 +95,15 @@ def state(device: str, value: str) -> bytes:
 def rejected_event(device: str, seq: int) -> bytes:
     """Sound envelope, unknown type: dead-lettered but counts for its seq."""
     return json.dumps(
-        {"v": 1, "id": str(uuid.uuid4()), "device": device, "ts": now().isoformat(),
-         "seq": seq, "type": "from.the.future", "body": {}}
+        {
+            "v": 1,
+            "id": str(uuid.uuid4()),
+            "device": device,
+            "ts": now().isoformat(),
+            "seq": seq,
+            "type": "from.the.future",
+            "body": {},
+        }
     ).encode()
 
 
@@ -120,7 +145,9 @@ class MqttPeer:
             values = self.acks.get(device)
             return values[-1] if values else None
 
-    def publish(self, device: str, channel: Channel, payload: bytes, *, retain: bool = False) -> None:
+    def publish(
+        self, device: str, channel: Channel, payload: bytes, *, retain: bool = False
+    ) -> None:
         self.publish_raw(topic(device, channel), payload, retain=retain)
 
     def publish_raw(self, name: str, payload: bytes, *, retain: bool = False) -> None:

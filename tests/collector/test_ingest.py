@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from collector.runtime import Collector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from protocols import Channel, topic
 
+from collector.runtime import Collector
+from protocols import Channel, topic
 from tests.collector.devices import (
     MqttPeer,
     dropped,
@@ -87,11 +87,15 @@ async def test_unknown_device_is_quarantined_and_acknowledged(
     peer.publish(stranger, Channel.EVENTS, rejected_event(stranger, 2))
     await eventually(lambda: peer.last_ack(stranger) == 2)
     assert await stored(running, stranger) == 1
-    letters = await running.driver.fetch("SELECT code FROM dead_letters WHERE device_id = ?", stranger)
+    letters = await running.driver.fetch(
+        "SELECT code FROM dead_letters WHERE device_id = ?", stranger
+    )
     assert [r["code"] for r in letters] == ["unknown_type"]
 
 
-async def test_device_mismatch_is_dead_lettered_not_acked(running: Collector, peer: MqttPeer) -> None:
+async def test_device_mismatch_is_dead_lettered_not_acked(
+    running: Collector, peer: MqttPeer
+) -> None:
     peer.publish_raw(topic(DEV, Channel.EVENTS), rating("cm-someone-else", 1))
     await eventually(lambda: running.metrics.dead_lettered.labels("device_mismatch")._value.get())
     assert await stored(running) == 0
@@ -113,7 +117,9 @@ async def test_fleet_messages_update_state(running: Collector, peer: MqttPeer) -
     peer.publish(DEV, Channel.STATE, state(DEV, "offline"), retain=True)
 
     async def offline() -> bool:
-        row = await running.driver.fetchrow("SELECT state FROM fleet_state WHERE device_id = ?", DEV)
+        row = await running.driver.fetchrow(
+            "SELECT state FROM fleet_state WHERE device_id = ?", DEV
+        )
         return bool(row and row["state"] == "offline")
 
     await eventually(offline)
@@ -141,9 +147,10 @@ async def test_malformed_flood_is_dead_lettered_and_ingest_lives(
     running: Collector, peer: MqttPeer, flood: list[bytes]
 ) -> None:
     channels = [c.value for c in (Channel.EVENTS, Channel.HEARTBEAT, Channel.LOCATION)]
-    items = [
-        (f"cf/v1/devices/cm-flood-c01/{channels[i % 3]}", p) for i, p in enumerate(flood)
-    ] + [("cf/v1/devices/BAD/events", b"{}"), (topic(DEV, Channel.EVENTS), b'{"v":1}')]
+    items = [(f"cf/v1/devices/cm-flood-c01/{channels[i % 3]}", p) for i, p in enumerate(flood)] + [
+        ("cf/v1/devices/BAD/events", b"{}"),
+        (topic(DEV, Channel.EVENTS), b'{"v":1}'),
+    ]
     # Hypothesis may run this body more than once on one collector: count what this run adds.
     before_rows = await running.driver.fetchval("SELECT count(*) FROM dead_letters")
     before = _dead_total(running)

@@ -6,15 +6,15 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+
+from collector.errors import ConflictError
 from collector.ingest.decoder import build_batch
 from collector.ingest.records import RawMessage
 from collector.registry import DeviceIn, OfficeIn, quarantine, upsert_device, upsert_office
 from collector.storage import Driver, open_driver
 from collector.storage.ingest_store import write_batch
 from collector.storage.schema import MIGRATIONS, migrate, schema_version
-from collector.errors import ConflictError
 from protocols import Channel, topic
-
 from tests.collector.conftest import make_settings
 from tests.collector.devices import dropped, heartbeat, location, rating, rejected_event, state
 
