@@ -28,6 +28,8 @@ _LOGGER = logging.getLogger(__name__)
 
 GpsStatus = Literal["fix", "nofix", "absent"]
 EARTH_RADIUS_M = 6_371_000.0
+FIX_STALE_S = 60.0
+"""A fix older than this no longer counts as the current position (gpsd reports every second)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ class LocationTracker:
         )
 
     def _current(self) -> LocationBody | None:
-        fresh = self._clock.monotonic() - self._fix_at < self.settings.republish_interval_s
+        fresh = self._clock.monotonic() - self._fix_at < FIX_STALE_S
         if self._fix is not None and fresh:
             return self._gps_body(self._fix)
         return self.provisioned
@@ -204,10 +206,11 @@ class GpsdSource:
     def _stream(self, client: object, listener: FixListener) -> None:
         hdop: float | None = None
         sats: int | None = None
-        self._status = "nofix"
         for report in client.dict_stream(filter=["TPV", "SKY"]):  # type: ignore[attr-defined]
             if self._stop.is_set():
                 return
+            if self._status == "absent":
+                self._status = "nofix"  # gpsd answers: the receiver may still search
             if report.get("class") == "SKY":
                 hdop = report.get("hdop", hdop)
                 used = report.get("uSat")
