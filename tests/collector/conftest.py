@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from collector.config import Settings
+from collector.ingest.subscriber import wait_ready
 from collector.runtime import Collector
 from tests.fixtures.broker import MosquittoBroker
 
@@ -37,8 +38,6 @@ def make_settings(db: str, broker: MosquittoBroker | None = None, **extra: objec
 @pytest.fixture
 async def running(mosquitto: MosquittoBroker, sqlite_url: str) -> AsyncIterator[Collector]:
     """An in-process collector (ingest on) on SQLite and a private broker, ready."""
-    from collector.ingest.subscriber import wait_ready
-
     collector = Collector(make_settings(sqlite_url, mosquitto))
     await collector.start()
     assert collector.subscriber is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import threading
 import time
@@ -185,13 +187,10 @@ def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.05) -> A
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-async def eventually(predicate: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:
+async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.05) -> Any:
     """Like :func:`wait_for` but yields to the event loop (the in-process collector runs there);
     ``predicate`` may be a coroutine function."""
-    import asyncio
-    import inspect
-
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = predicate()
         if inspect.isawaitable(value):
@@ -199,5 +198,5 @@ async def eventually(predicate: Any, timeout: float = 15.0, interval: float = 0.
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(interval)

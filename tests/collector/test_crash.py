@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -42,8 +43,6 @@ def _stream(
 
 
 def _sqlite_counts(db: Path) -> tuple[int, int, dict[str, int]]:
-    import sqlite3
-
     with sqlite3.connect(db) as conn:
         total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         distinct = conn.execute(

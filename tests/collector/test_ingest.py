@@ -53,7 +53,7 @@ async def test_duplicates_and_out_of_order(running: Collector, peer: MqttPeer) -
     for seq in (1, 2, 5, 6):
         peer.publish(DEV, Channel.EVENTS, payloads[seq])
     await eventually(lambda: peer.last_ack(DEV) == 2)
-    await eventually(lambda: stored(running), timeout=5)
+    await eventually(lambda: stored(running), within=5)
     # The gap 3..4 holds the ack at 2, duplicates change nothing.
     peer.publish(DEV, Channel.EVENTS, payloads[5])
     peer.publish(DEV, Channel.EVENTS, payloads[1])
@@ -97,7 +97,7 @@ async def test_device_mismatch_is_dead_lettered_not_acked(
     running: Collector, peer: MqttPeer
 ) -> None:
     peer.publish_raw(topic(DEV, Channel.EVENTS), rating("cm-someone-else", 1))
-    await eventually(lambda: running.metrics.dead_lettered.labels("device_mismatch")._value.get())
+    await eventually(running.metrics.dead_lettered.labels("device_mismatch")._value.get)
     assert await stored(running) == 0
     assert peer.last_ack(DEV) is None
     # Ingest goes on.
@@ -155,7 +155,7 @@ async def test_malformed_flood_is_dead_lettered_and_ingest_lives(
     before_rows = await running.driver.fetchval("SELECT count(*) FROM dead_letters")
     before = _dead_total(running)
     sent = peer.publish_many(items)
-    await eventually(lambda: _dead_total(running) - before >= sent, timeout=30)
+    await eventually(lambda: _dead_total(running) - before >= sent, within=30)
     after_rows = await running.driver.fetchval("SELECT count(*) FROM dead_letters")
     assert after_rows - before_rows == sent
     assert await running.driver.fetchval("SELECT count(*) FROM events") == 0

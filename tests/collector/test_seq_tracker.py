@@ -18,9 +18,11 @@ def test_a_gap_stops_the_ack_below_it_and_a_late_event_fills_it() -> None:
     assert state.acked_seq == 2
     assert state.missing == 2
     apply(state, [4])
-    assert state.gaps == [(3, 3)] and state.acked_seq == 2
+    assert state.gaps == [(3, 3)]
+    assert state.acked_seq == 2
     apply(state, [3])
-    assert state.gaps == [] and state.acked_seq == 6
+    assert state.gaps == []
+    assert state.acked_seq == 6
 
 
 def test_a_late_event_in_the_middle_splits_the_gap() -> None:
@@ -43,7 +45,8 @@ def test_outbox_dropped_closes_a_gap_as_lost() -> None:
     apply(state, [1, 2, 7])
     change = apply(state, [8], dropped=[(3, 6)])
     assert change.lost == [(3, 6)]
-    assert state.gaps == [] and state.acked_seq == 8
+    assert state.gaps == []
+    assert state.acked_seq == 8
 
 
 def test_outbox_dropped_ahead_of_what_arrived_moves_past_it() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -52,14 +53,17 @@ async def test_events_are_stored_once_by_id(driver: Driver) -> None:
     assert (first.stored, first.duplicates) == (3, 0)
     assert (again.stored, again.duplicates) == (0, 6)
     assert await count(driver, "SELECT count(*) FROM events") == 3
-    assert first.acked == {DEV: 3} and again.acked == {DEV: 3}
+    assert first.acked == {DEV: 3}
+    assert again.acked == {DEV: 3}
 
 
 async def test_gap_holds_the_ack_until_late_events_fill_it(driver: Driver) -> None:
     r1 = await write_batch(driver, build_batch(events(DEV, 1, 2, 5)))
-    assert r1.acked[DEV] == 2 and r1.gaps_opened == {DEV: [(3, 4)]}
+    assert r1.acked[DEV] == 2
+    assert r1.gaps_opened == {DEV: [(3, 4)]}
     row = await driver.fetchrow("SELECT missing, max_seq FROM device_seq WHERE device_id = ?", DEV)
-    assert row is not None and (row["missing"], row["max_seq"]) == (2, 5)
+    assert row is not None
+    assert (row["missing"], row["max_seq"]) == (2, 5)
     r2 = await write_batch(driver, build_batch(events(DEV, 4)))
     assert r2.acked[DEV] == 2
     r3 = await write_batch(driver, build_batch(events(DEV, 3)))
@@ -74,15 +78,18 @@ async def test_outbox_dropped_closes_the_gap_as_lost(driver: Driver) -> None:
     assert result.acked[DEV] == 6
     assert result.lost == {DEV: [(3, 5)]}
     row = await driver.fetchrow("SELECT lost, missing FROM device_seq WHERE device_id = ?", DEV)
-    assert row is not None and (row["lost"], row["missing"]) == (3, 0)
+    assert row is not None
+    assert (row["lost"], row["missing"]) == (3, 0)
     lost = await driver.fetch("SELECT from_seq, to_seq FROM seq_gaps WHERE status = 'lost'")
     assert [(r["from_seq"], r["to_seq"]) for r in lost] == [(3, 5)]
 
 
 async def test_rejected_event_is_dead_lettered_and_counts_for_its_seq(driver: Driver) -> None:
-    msgs = events(DEV, 1) + [raw(DEV, Channel.EVENTS, rejected_event(DEV, 2))] + events(DEV, 3)
+    msgs = [*events(DEV, 1), raw(DEV, Channel.EVENTS, rejected_event(DEV, 2)), *events(DEV, 3)]
     result = await write_batch(driver, build_batch(msgs))
-    assert result.acked[DEV] == 3 and result.stored == 2 and result.dead_lettered == 1
+    assert result.acked[DEV] == 3
+    assert result.stored == 2
+    assert result.dead_lettered == 1
     letter = await driver.fetchrow("SELECT code, seq, device_id, payload FROM dead_letters")
     assert letter is not None
     assert (letter["code"], letter["seq"], letter["device_id"]) == ("unknown_type", 2, DEV)
@@ -100,22 +107,26 @@ async def test_invalid_messages_are_dead_lettered_with_raw_bytes(driver: Driver)
         RawMessage(topic("cm-other-c01", Channel.EVENTS), rating(DEV, 1), 4, 1, 0, 1),
     ]
     result = await write_batch(driver, build_batch(bad))
-    assert result.dead_lettered == 4 and result.stored == 0 and result.acked == {}
+    assert result.dead_lettered == 4
+    assert result.stored == 0
+    assert result.acked == {}
     codes = sorted(r["code"] for r in await driver.fetch("SELECT code FROM dead_letters"))
     assert codes == ["bad_topic", "device_mismatch", "not_object", "not_utf8"]
 
 
 async def test_fleet_state_keeps_the_newest_heartbeat_and_state(driver: Driver) -> None:
     older = heartbeat(DEV, outbox_depth=1)
-    time.sleep(0.01)  # times travel in milliseconds
+    await asyncio.sleep(0.01)  # times travel in milliseconds
     newer = heartbeat(DEV, outbox_depth=5, reader="absent")
     await write_batch(driver, build_batch([raw(DEV, Channel.HEARTBEAT, newer)]))
     await write_batch(driver, build_batch([raw(DEV, Channel.HEARTBEAT, older)]))
     await write_batch(driver, build_batch([raw(DEV, Channel.STATE, state(DEV, "offline"))]))
     row = await driver.fetchrow("SELECT * FROM fleet_state WHERE device_id = ?", DEV)
     assert row is not None
-    assert row["outbox_depth"] == 5 and '"absent"' in row["heartbeat"]
-    assert row["state"] == "offline" and row["messages"] == 3
+    assert row["outbox_depth"] == 5
+    assert '"absent"' in row["heartbeat"]
+    assert row["state"] == "offline"
+    assert row["messages"] == 3
 
 
 async def test_locations_are_kept_once(driver: Driver) -> None:
