@@ -26,7 +26,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup
-	$(PY) -m agent.demo $(DEMO_ARGS)
+	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 bench: setup
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
