@@ -139,6 +139,11 @@ def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page)
     assert th["verified"] == "50%"  # every second rating of each counter was verified
     assert th["devices"] == 2
 
+    # Another period re-reads the summary in place (all test ratings are a minute old).
+    page.evaluate("document.querySelector('input[name=period][value=\"30d\"]').click()")
+    page.wait_for("document.getElementById('scores').dataset.period === '30d'")
+    assert page.evaluate("document.getElementById('total').textContent") == "8"
+
     page.evaluate("document.getElementById('lang-switch').click()")
     page.wait_for("document.documentElement.lang === 'en' && document.body.dataset.loaded")
     en = page.evaluate(
@@ -277,3 +282,20 @@ def test_map_uses_configured_tiles_with_their_attribution(tiled_server: str, pag
     assert page.evaluate("document.querySelectorAll('.grid-label').length") == 0
     assert page.evaluate("document.querySelectorAll('.office-pin').length") == 1
     assert_no_console_errors(page)
+
+
+def test_fleet_page_says_so_when_the_api_fails(tiled_server: str, page: Page) -> None:
+    """The stub serves no /api/v1/devices: the page keeps its shell and explains, in words."""
+    page.goto(f"{tiled_server}/fleet?lang=en")
+    status = page.wait_for(
+        "document.getElementById('status').classList.contains('error') && "
+        "document.getElementById('status').textContent"
+    )
+    assert status == "⚠ Could not load data (HTTP 404); retrying"
+    assert page.evaluate("document.querySelectorAll('#fleet thead th').length") == 12
+    unexpected = [
+        str(m)
+        for m in page.console_errors()
+        if not (m.source == "log" and "/api/v1/" in m.text and "404" in m.text)
+    ]
+    assert unexpected == []

@@ -92,12 +92,16 @@
   }
 
   function loadSummary() {
-    var range = periodRange(selectedPeriod());
+    var period = selectedPeriod();
+    var range = periodRange(period);
     var query =
       "/ratings/summary?office_id=" + encodeURIComponent(officeId) +
       "&from=" + encodeURIComponent(range.from) +
       "&to=" + encodeURIComponent(range.to);
-    return CF.getJSON(query).then(renderSummary);
+    return CF.getJSON(query).then(function (summary) {
+      renderSummary(summary);
+      document.getElementById("scores").setAttribute("data-period", period);
+    });
   }
 
   function renderOffice(feature) {
