@@ -49,15 +49,23 @@ TICK_S = 0.2
 
 
 def open_card_source(config: AgentConfig) -> CardSource | None:
-    """The reader back-end the ``[card]`` section names (None for ``backend = "none"``)."""
+    """The reader back-end the ``[card]`` section names (None for ``backend = "none"``).
+
+    A bad day-key file or a missing PC/SC library stops the agent here, with one line.
+    """
     if config.card.backend == "none":
         return None
     try:
+        from agent.card.errors import CardError  # noqa: PLC0415
         from agent.card.factory import open_card_source as factory  # noqa: PLC0415
     except ImportError as exc:
         raise AgentError(f"card backend {config.card.backend!r} is not available: {exc}") from exc
-    source: CardSource = factory(config.card)
-    return source
+    try:
+        return factory(config.card)
+    except ImportError as exc:
+        raise AgentError(f"card backend {config.card.backend!r} is not available: {exc}") from exc
+    except CardError as exc:
+        raise AgentError(f"card reader: {exc}") from exc
 
 
 def pin_factory_for(config: AgentConfig) -> Factory | None:

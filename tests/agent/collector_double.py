@@ -38,6 +38,8 @@ class CollectorDouble:
         self.duplicates = 0
         self.acked = 0
         self.other: dict[str, list[bytes]] = {}
+        self.keep_raw = True
+        self.raw: list[bytes] = []
         self.connected = threading.Event()
         self._persistent = persistent
         self.client = mqtt.Client(
@@ -96,6 +98,8 @@ class CollectorDouble:
         event = decode(message.topic, bytes(message.payload))
         with self.lock:
             self.received += 1
+            if self.keep_raw:
+                self.raw.append(bytes(message.payload))
             message_id, seq = str(event.id), int(event.seq)  # type: ignore[union-attr]
             if message_id in self.by_id:
                 self.duplicates += 1
@@ -137,6 +141,10 @@ class CollectorDouble:
                     return True
             time.sleep(0.05)
         return False
+
+    def raw_events(self) -> list[bytes]:
+        with self.lock:
+            return list(self.raw)
 
     def messages(self, channel: str) -> list[bytes]:
         with self.lock:

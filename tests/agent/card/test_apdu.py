@@ -5,6 +5,8 @@ through pcscd + vpcd + pyscard in test_pcsc_reader.py."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.card import moi_layout
 from agent.card.apdu import ApduChannel, get_response_p2_for, read_command
@@ -135,3 +137,33 @@ def test_thai_names_on_the_virtual_card_decode_as_tis620() -> None:
     channel, _, _ = channel_for()
     raw = channel.read(moi_layout.NAME_TH.offset, moi_layout.NAME_TH.length)
     assert split_name(decode_card_text(raw)) == ("นาย", "สมชาย", "", "ทดสอบ")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    offset=st.integers(min_value=0, max_value=moi_layout.FILE_SIZE - 1),
+    length=st.integers(min_value=1, max_value=255),
+    chunk=st.one_of(st.none(), st.integers(min_value=1, max_value=64)),
+    wrong_le=st.booleans(),
+    direct=st.booleans(),
+    atr=st.sampled_from(sorted(ATRS)),
+    p2_quirk=st.booleans(),
+)
+def test_any_read_returns_exactly_the_file_bytes(
+    *,
+    offset: int,
+    length: int,
+    chunk: int | None,
+    wrong_le: bool,
+    direct: bool,
+    atr: str,
+    p2_quirk: bool,
+) -> None:
+    """Whatever mix of chaining, 6Cxx, direct data and P2 the card uses."""
+    length = min(length, moi_layout.FILE_SIZE - offset)
+    p2 = None if not p2_quirk else 1 - get_response_p2_for(ATRS[atr])
+    channel, card, _ = channel_for(
+        atr=atr, chunk=chunk, wrong_le=wrong_le, direct_data=direct, get_response_p2=p2
+    )
+    assert channel.read(offset, length) == card.person.moi_file()[offset : offset + length]
+    assert len(card.refused_p2) == (1 if p2_quirk and not direct else 0)

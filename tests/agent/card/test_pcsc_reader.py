@@ -295,6 +295,8 @@ def test_pcscd_restart_and_reader_recovery(
     pcscd: Pcscd,
 ) -> None:
     """The reader goes away with pcscd (on a Pi: unplugged, or pcscd restarted by systemd)."""
+    if not pcscd.started_here:
+        pytest.fail("this test stops pcscd: stop the pcscd that runs outside the tests first")
     source = pcsc_source()
     listener.wait_status("present")
     mark = listener.mark()
@@ -335,7 +337,9 @@ def test_configured_reader_missing_is_reported(
     source = pcsc_source(reader="Reader That Is Not Here", reader_absent_fault_s=0.5)
     assert listener.wait_for("status") == "absent"
     fault = listener.wait_fault("reader_absent", timeout_s=5)
-    assert "no card reader" in fault.detail
+    assert (
+        fault.detail == "no card reader matching 'Reader That Is Not Here' for 0.5 s: plug one in"
+    )
     assert source.status == "absent"
 
 
