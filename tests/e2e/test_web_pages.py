@@ -152,6 +152,7 @@ def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page)
         " nav: document.querySelector('header nav').textContent.replace(/\\s+/g, ' ').trim()})"
     )
     page.screenshot(SHOTS / "office-en.png")
+    assert page.evaluate("document.querySelector('input[name=period]:checked').value") == "30d"
     assert en == {
         "name": "Mueang Chiang Mai District Office",
         "heading": "Satisfaction",

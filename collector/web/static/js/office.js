@@ -132,7 +132,8 @@
       circle.options.officePin = true;
       circle.addTo(map);
     }
-    map.setView(latlng, 12);
+    // Without tiles a close view is empty: show the district in its province grid instead.
+    map.setView(latlng, CF.config.tileUrl ? 13 : 9);
     return feature;
   }
 
@@ -170,7 +171,21 @@
     });
   }
 
+  var PERIOD_KEY = "cf_period";
+  try {
+    var remembered = window.localStorage.getItem(PERIOD_KEY);
+    var input = remembered && document.querySelector('input[name="period"][value="' + remembered + '"]');
+    if (input && PERIOD_DAYS[remembered]) input.checked = true;
+  } catch (ignored) {
+    /* no storage: start with today */
+  }
+
   document.getElementById("period").addEventListener("change", function () {
+    try {
+      window.localStorage.setItem(PERIOD_KEY, selectedPeriod());
+    } catch (ignored) {
+      /* no storage: the choice lasts for this page only */
+    }
     loadSummary().catch(function (error) {
       CF.setStatus(t("load_error", { detail: error.message }), true);
     });
