@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import psutil
+import psutil  # noqa: E402
 
-from tests.agent.agent_rig import config_data, write_toml
-from tests.agent.collector_double import CollectorDouble
-from tests.fixtures.broker import MosquittoBroker
+from tests.agent.agent_rig import config_data, write_toml  # noqa: E402
+from tests.agent.collector_double import CollectorDouble  # noqa: E402
+from tests.fixtures.broker import MosquittoBroker  # noqa: E402
 
 DEVICE = "it-counter-01"  # the rig's device id
 
