@@ -113,9 +113,16 @@ def test_fleet_lists_every_device_and_marks_the_offline_one(
     assert "ขัดข้อง" in chom["cells"][5]  # reader error
     assert chom["cells"][10] == "⚠ 1"  # the skipped seq
     assert "นาฬิกาไม่ตรง" in rows["cm-san-sai-c01"]["cells"][11]
-    # It refreshes by itself, without a reload.
-    page.wait_for("Number(document.body.dataset.refreshes) >= 2", timeout=15)
+    # It refreshes by itself, without a reload, and a keyboard user keeps their place.
+    page.evaluate(
+        "document.querySelector('#fleet tr[data-device-id=\"cm-hang-dong-c01\"] a').focus()"
+    )
+    before = page.evaluate("Number(document.body.dataset.refreshes)")
+    page.wait_for(f"Number(document.body.dataset.refreshes) > {before}", timeout=15)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    assert (
+        page.evaluate("document.activeElement.closest('tr').dataset.deviceId") == "cm-hang-dong-c01"
+    )
     assert_no_console_errors(page)
 
 

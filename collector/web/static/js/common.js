@@ -139,6 +139,25 @@
     return window.setInterval(run, seconds * 1000);
   }
 
+  /** Swaps a table's body for `tbody`, keeping keyboard focus on the same link of the same row
+      (rows carry `rowAttr`), so a refresh never throws a keyboard user back to the page top. */
+  function replaceBody(table, tbody, rowAttr) {
+    var active = document.activeElement;
+    var rowKey = null;
+    var href = null;
+    if (active && active !== document.body && table.contains(active)) {
+      var row = active.closest("tr");
+      rowKey = row ? row.getAttribute(rowAttr) : null;
+      href = active.getAttribute("href");
+    }
+    table.replaceChild(tbody, table.tBodies[0]);
+    if (rowKey === null || href === null) return;
+    var again = tbody.querySelector(
+      "tr[" + rowAttr + '="' + CSS.escape(rowKey) + '"] a[href="' + CSS.escape(href) + '"]'
+    );
+    if (again) again.focus();
+  }
+
   try {
     window.localStorage.setItem("cf_lang", config.lang);
   } catch (ignored) {
@@ -158,5 +177,6 @@
     number: number,
     setStatus: setStatus,
     every: every,
+    replaceBody: replaceBody,
   };
 })();

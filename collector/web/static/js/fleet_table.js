@@ -203,7 +203,7 @@
         el("tr", {}, [el("td", { colspan: columns.length, class: "muted", text: t("empty") })])
       );
     }
-    table.replaceChild(tbody, table.tBodies[0]);
+    CF.replaceBody(table, tbody, "data-device-id");
   }
 
   CF.fleet = {

@@ -103,8 +103,7 @@
     if (!features.length) {
       tbody.appendChild(el("tr", {}, [el("td", { colspan: 5, class: "muted", text: t("empty") })]));
     }
-    var table = document.getElementById("offices");
-    table.replaceChild(tbody, table.tBodies[0]);
+    CF.replaceBody(document.getElementById("offices"), tbody, "data-office-id");
     CF.setStatus(t("offices_count", { n: features.length, pinned: pinned.length }), false);
     document.body.setAttribute("data-loaded", "true");
   }
