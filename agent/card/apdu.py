@@ -20,7 +20,8 @@ from agent.card.errors import (
 _LOGGER = logging.getLogger(__name__)
 
 ATR_PREFIX_P2_01 = bytes.fromhex("3B67")
-MAX_RESPONSE_ROUNDS = 32
+# GET RESPONSE rounds allowed beyond one per expected byte (6Cxx re-issues, the final one).
+EXTRA_RESPONSE_ROUNDS = 4
 # SELECT answers that mean "there is no such applet on this card".
 _NO_APPLET = {(0x6A, 0x82), (0x6A, 0x86), (0x6D, 0x00), (0x6E, 0x00), (0x69, 0x86)}
 
@@ -110,11 +111,11 @@ class ApduChannel:
             return data  # the reader or driver already fetched the response
         if sw1 != 0x61:
             raise CardStatusError(name, sw1, sw2)
-        return self._get_response(sw2)
+        return self._get_response(sw2, length)
 
-    def _get_response(self, le: int) -> bytes:
+    def _get_response(self, le: int, expected: int) -> bytes:
         collected = b""
-        for _ in range(MAX_RESPONSE_ROUNDS):
+        for _ in range(expected + EXTRA_RESPONSE_ROUNDS):
             data, sw1, sw2 = self._send(get_response_command(self.p2, le), "GET RESPONSE")
             if sw1 == 0x6C:
                 le = sw2  # wrong Le: repeat with the length the card asks for

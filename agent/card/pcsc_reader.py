@@ -239,7 +239,10 @@ class PcscCardSource:
                 f"for {waited:g} s: replug the reader",
             )
         else:
-            self._notify.fault("reader_absent", f"no card reader for {waited:g} s: plug one in")
+            wanted = f" matching {self._settings.reader!r}" if self._settings.reader else ""
+            self._notify.fault(
+                "reader_absent", f"no card reader{wanted} for {waited:g} s: plug one in"
+            )
 
     # -- cards ----------------------------------------------------------------------------
 
