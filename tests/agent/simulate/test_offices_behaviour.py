@@ -23,7 +23,8 @@ def test_the_25_district_offices_with_thai_names_inside_chiang_mai() -> None:
     assert offices[0].office_id == "cm-mueang-chiang-mai-dol"
     assert offices[0].name_th == "ที่ว่าการอำเภอเมืองเชียงใหม่"
     for office in offices:
-        assert 17.2 <= office.lat <= 20.2 and 97.3 <= office.lon <= 99.6, office
+        assert 17.2 <= office.lat <= 20.2, office
+        assert 97.3 <= office.lon <= 99.6, office
         assert office.name_th.startswith("ที่ว่าการอำเภอ")
 
 
@@ -64,7 +65,8 @@ def test_better_offices_get_better_scores() -> None:
     poor = behaviour.Tendency(0.2, 0.8, 0.3, 0.05, 0.5, 1.0)
     good_mean = sum(good.score(rng, 5) for _ in range(2000)) / 2000
     poor_mean = sum(poor.score(rng, 5) for _ in range(2000)) / 2000
-    assert good_mean > 3.8 > 2.6 > poor_mean
+    assert good_mean > 3.8
+    assert poor_mean < 2.6
     assert {poor.score(rng, 3) for _ in range(500)} == {1, 2, 3}
 
 
