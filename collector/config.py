@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     batch_window_ms: int = Field(
         50, ge=1, le=5000, description="commit at most this long after a batch's first message"
     )
+    decode_workers: int = Field(
+        1 if (os.cpu_count() or 1) > 1 else 0,
+        ge=0,
+        le=8,
+        description="processes that validate messages (0: in the main process)",
+    )
     heartbeat_timeout_s: float = Field(
         180, gt=0, description="a device silent this long counts as offline"
     )

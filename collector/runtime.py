@@ -12,6 +12,7 @@ import socket
 
 from collector.config import Settings
 from collector.ingest.batcher import Batcher
+from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.records import BatchResult, IngestBatch
 from collector.ingest.subscriber import Subscriber
@@ -31,6 +32,7 @@ class Collector:
         self._driver: Driver | None = None
         self.subscriber: Subscriber | None = None
         self.batcher: Batcher | None = None
+        self._decoder: DecodePool | None = None
 
     @property
     def driver(self) -> Driver:
@@ -57,8 +59,15 @@ class Collector:
             window_s=self.settings.batch_window_ms / 1000,
         )
         self.subscriber = Subscriber(self.settings, inbox, client_id=self._client_id())
+        self._decoder = DecodePool(self.settings.decode_workers)
+        await self._decoder.start()
         self.batcher = Batcher(
-            inbox, self._driver, self.subscriber, self.metrics, after_commit=self._after_commit
+            inbox,
+            self._driver,
+            self.subscriber,
+            self.metrics,
+            after_commit=self._after_commit,
+            decoder=self._decoder,
         )
         self.batcher.start()
         self.subscriber.start()
@@ -68,6 +77,8 @@ class Collector:
             await self.batcher.stop()
         if self.subscriber is not None:
             await asyncio.to_thread(self.subscriber.stop)
+        if self._decoder is not None:
+            self._decoder.close()
         if self._driver is not None:
             await self._driver.close()
             self._driver = None

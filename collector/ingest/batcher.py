@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from collector.errors import TransientStorageError
 from collector.ingest.acks import publish_acks
-from collector.ingest.decoder import build_batch
+from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.records import BatchResult, IngestBatch, RawMessage
 from collector.ingest.subscriber import Subscriber
@@ -47,12 +47,14 @@ class Batcher:
         metrics: Metrics,
         *,
         after_commit: AfterCommit | None = None,
+        decoder: DecodePool | None = None,
     ) -> None:
         self._inbox = inbox
         self._driver = driver
         self._subscriber = subscriber
         self._metrics = metrics
         self._after_commit = after_commit
+        self._decoder = decoder or DecodePool(0)
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[BatchResult] | None = None
         self._stopping = False
@@ -93,7 +95,7 @@ class Batcher:
 
     async def process(self, messages: list[RawMessage]) -> BatchResult:
         """Validate, commit (retrying transient failures), acknowledge; return what it did."""
-        batch = build_batch(messages)
+        batch = await self._decoder.build(messages)
         result = await self._commit(batch)
         skipped = self._subscriber.ack(messages)
         m = self._metrics
