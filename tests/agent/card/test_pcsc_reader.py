@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+from smartcard import scard
 
 from agent.card import moi_layout
 from agent.card.day_key_store import office_today
@@ -357,3 +360,65 @@ def test_usb_reader_that_pcscd_does_not_list_is_reader_not_enumerated(
     assert "1-1.3:1.0" in fault.detail
     assert "replug" in fault.detail
     assert listener.faults().count("reader_not_enumerated") == 1
+
+
+class ExclusiveHolder:
+    """Another PC/SC client holding the card EXCLUSIVE (a desktop app, a second agent...)."""
+
+    def __init__(self, reader: str) -> None:
+        self.scard = scard
+        hr, self.context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        assert hr == scard.SCARD_S_SUCCESS
+        hr, self.card, _ = scard.SCardConnect(
+            self.context, reader, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_PROTOCOL_T0
+        )
+        assert hr == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hr)
+
+    def release(self) -> None:
+        self.scard.SCardDisconnect(self.card, self.scard.SCARD_LEAVE_CARD)
+        self.scard.SCardReleaseContext(self.context)
+
+
+def test_settle_and_one_retry_when_the_first_connect_fails(
+    pcsc_source: SourceFactory,
+    *,
+    virtual_card: VirtualCards,
+    listener: RecordingListener,
+    pcscd: Pcscd,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="agent.card.read_job")
+    pcsc_source(settle_delay_s=0.5)
+    listener.wait_status("present")
+    mark = listener.mark()
+    virtual_card()
+    pcscd.wait_card(0, present=True)
+    holder = ExclusiveHolder(pcscd.reader_name(0))
+    time.sleep(0.75)  # the first attempt (after 0.5 s) meets the exclusive holder
+    holder.release()
+    read = listener.wait_for("inserted", start=mark)  # the retry (after 1.0 s) reads it
+    assert read.visitor == pseudonym()
+    assert "retrying once" in caplog.text
+    assert listener.faults(mark) == []
+
+
+def test_card_held_by_another_client_is_read_interrupted(
+    pcsc_source: SourceFactory,
+    *,
+    virtual_card: VirtualCards,
+    listener: RecordingListener,
+    pcscd: Pcscd,
+) -> None:
+    pcsc_source(settle_delay_s=0.2)
+    listener.wait_status("present")
+    mark = listener.mark()
+    card = virtual_card()
+    pcscd.wait_card(0, present=True)
+    holder = ExclusiveHolder(pcscd.reader_name(0))
+    try:
+        fault = listener.wait_fault("read_interrupted", start=mark)
+    finally:
+        holder.release()
+    assert "connect" in fault.detail
+    virtual_card.remove(card)
+    assert_recovers(virtual_card, listener)
