@@ -203,7 +203,10 @@ def _build(args: argparse.Namespace) -> VirtualThaiCard:
     overrides = {}
     for item in args.sw:
         where, _, sw = item.partition("=")
-        overrides[where.strip()] = bytes.fromhex(sw)
+        value = bytes.fromhex(sw)
+        if len(value) != 2:
+            raise ValueError(f"--sw {item}: a status word is 2 bytes, e.g. read=6F00")
+        overrides[where.strip()] = value
     behaviour = CardBehaviour(
         atr=args.atr,
         get_response_p2=args.get_response_p2,
