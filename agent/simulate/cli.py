@@ -105,8 +105,12 @@ def _print_status(status: FleetStatus, speed: float) -> None:
 
 def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
+    driving = False
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # Before the agents start there is nothing to stop cleanly: give up at once.
+        if not driving:
+            raise KeyboardInterrupt
         _LOGGER.info("signal %s: stopping the fleet", signum)
         stop.set()
 
@@ -122,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             f"from {fleet.clock.start:%Y-%m-%d %H:%M} ICT at x{args.speed:g}; Ctrl-C stops",
             flush=True,
         )
+        driving = True
         try:
             fleet.start()
             fleet.run(
@@ -148,3 +153,5 @@ def main(argv: list[str] | None = None) -> int:
     except AgentError as exc:
         print(f"agent simulate: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130

@@ -58,7 +58,8 @@ class CuttableLink:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         with self._lock:
             for sock in list(self._peers):
                 self._close(sock)
