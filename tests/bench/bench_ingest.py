@@ -304,7 +304,10 @@ def latency(url: str, devices: int, seconds: int, workdir: Path) -> tuple[float,
     # For each (device, seq): the first ack that covers it.
     best: dict[str, int] = {}
     lat: list[float] = []
+    live = set(ids)
     for t, d, s in sorted(acks):
+        if d not in live:  # retained acks of the backlog devices
+            continue
         for seq in range(best.get(d, 0) + 1, s + 1):
             if seq in sent_at:
                 lat.append(t - sent_at[seq])
@@ -387,14 +390,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "publish":
-        role_publish(
-            sys.argv[2],
-            int(sys.argv[3]),
-            int(sys.argv[4]),
-            int(sys.argv[5]),
-            float(sys.argv[6]),
-            sys.argv[7],
-        )
+        role_publish(sys.argv[2:8])
     elif len(sys.argv) > 1 and sys.argv[1] == "bare":
         role_bare(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "prepare")
     else:
