@@ -162,8 +162,13 @@ class Publisher:
 
     def _session(self) -> bool:
         """One connection from connect to loss; True if the broker accepted us."""
-        client = self._build()
         accepted = False
+        try:
+            client = self._build()
+        except (OSError, ValueError) as exc:  # e.g. a TLS file missing or unreadable
+            self.last_error = f"cannot set up the MQTT client: {exc}"
+            _LOGGER.error("%s", self.last_error)
+            return False
         try:
             client.connect(
                 self._settings.host,
@@ -285,7 +290,10 @@ _LOST: Callable[[], None] = _lost
 def probe(settings: MqttSettings, device_id: str) -> str | None:
     """Connect once with these credentials (for ``agent check``); None if accepted, else why."""
     outcome: dict[str, str | None] = {}
-    client = new_client(settings, device_id)
+    try:
+        client = new_client(settings, device_id)
+    except (OSError, ValueError) as exc:
+        return f"cannot set up the MQTT client: {exc}"
 
     def on_connect(_c: Any, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
         outcome["rc"] = None if not rc.is_failure else f"broker refused: {rc}"
