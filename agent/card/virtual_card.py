@@ -168,6 +168,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default=VPCD_HOST)
     parser.add_argument("--port", type=int, default=VPCD_PORTS[0])
+    parser.add_argument(
+        "--connect-timeout", type=float, default=5.0, help="seconds to wait for vpcd (pcscd)"
+    )
     parser.add_argument("--person", type=Path, help="JSON file of a SyntheticPerson")
     parser.add_argument("--citizen-id", help="override the person's (synthetic) citizen id")
     parser.add_argument("--birth-date", help="YYYYMMDD, Buddhist era, 00 parts allowed")
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     try:
-        card.insert()
+        card.insert(timeout_s=args.connect_timeout)
     except OSError as exc:
         print(
             f"virtual_card: cannot reach vpcd at {args.host}:{args.port} ({exc}); "

@@ -29,7 +29,7 @@ def closed_port() -> int:
 
 
 def test_no_vpcd_is_one_clear_line() -> None:
-    result = run_card("--port", str(closed_port()))
+    result = run_card("--port", str(closed_port()), "--connect-timeout", "0.2")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
