@@ -132,8 +132,8 @@ def prefill(path: Path, count: int) -> None:
 def test_agent_killed_during_drain_loses_and_doubles_nothing(
     tmp_path: Path, mosquitto: MosquittoBroker
 ) -> None:
-    total = 20_000
-    data = config_data(tmp_path, mosquitto.url, mqtt={"window": 500})
+    total = 8_000
+    data = config_data(tmp_path, mosquitto.url, mqtt={"window": 200})
     config_path = write_toml(tmp_path / "agent.toml", data)
     outbox_path = Path(data["outbox"]["path"])
     prefill(outbox_path, total)
