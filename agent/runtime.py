@@ -255,6 +255,7 @@ class Agent:
 
     # -- ConnectionListener ----------------------------------------------------------------
     def connected(self) -> None:
+        self._heartbeat_at = -math.inf  # a heartbeat right after (re)connecting
         self.delivery.connected(self.publisher)
         self.location.connected()
         self.delivery.pump()
