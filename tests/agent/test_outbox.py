@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import OutboxError
 from agent.outbox import Outbox, OutboxLimits
 from protocols import Channel, OutboxDropped, Rating, RatingBody, decode, new_message_id, now, topic
 
@@ -177,3 +178,10 @@ def test_survives_kill_9_at_random_points(tmp_path: Path) -> None:
     unreported = set(range(1, max(committed) + 1)) - set(committed)
     assert len(unreported) <= 25
     assert len(committed) > 100
+
+
+def test_unusable_path_is_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(OutboxError, match=r"outbox .*not-a-dir/o.sqlite3: cannot open"):
+        Outbox(blocker / "o.sqlite3", DEVICE)
