@@ -64,7 +64,7 @@ class CounterSite:
 def place_counters(count: int, offices: list[Office] | None = None) -> list[CounterSite]:
     """``count`` counters, several at the big offices, then one per office, then round-robin.
 
-    Device ids follow the enrolment convention ``<office without -dol>-c<NN>``.
+    Device ids follow the inventory's convention ``<office_id>-c<NN>`` (ansible/inventories).
     """
     if count < 1:
         raise AgentError("--devices: at least 1 counter")
@@ -84,7 +84,6 @@ def place_counters(count: int, offices: list[Office] | None = None) -> list[Coun
                 break
             quota[office.office_id] += 1
             n = quota[office.office_id]
-            prefix = office.office_id.removesuffix("-dol")
-            sites.append(CounterSite(f"{prefix}-c{n:02d}", office, n))
+            sites.append(CounterSite(f"{office.office_id}-c{n:02d}", office, n))
         sequence = [*big, *others]
     return sites

@@ -116,6 +116,22 @@ def _processes_of(state_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def _survivors(pids: set[int], grace_s: float = 5.0) -> list[tuple[int, str, list[str]]]:
+    """Processes of ``pids`` still there after ``grace_s`` (short-lived helpers may be exiting)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        left = []
+        for pid in sorted(pids):
+            try:
+                proc = psutil.Process(pid)
+                left.append((pid, proc.status(), proc.cmdline()))
+            except psutil.NoSuchProcess:
+                continue
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.2)
+
+
 def _wait(what: str, check: Any, timeout_s: float, demo: DemoProcess) -> Any:
     deadline = time.monotonic() + timeout_s
     value = None
@@ -201,6 +217,6 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
 
     assert demo.interrupt() == 0, demo.output[-3000:]
     assert "every agent published offline" in demo.output
-    left = [pid for pid in descendants if psutil.pid_exists(pid)]
+    left = _survivors(descendants)
     assert not left, f"processes left behind: {left}"
     assert not _processes_of(demo.state_dir)

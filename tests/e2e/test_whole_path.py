@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 CANARY = "1999907070718"  # synthetic: province 99 does not exist; valid checksum
 CANARY_FORMS = (CANARY, "1-9999-07070-71-8", "1 9999 07070 71 8")
-DEVICE = "cm-e2e-whole-path-c01"
+DEVICE = "cm-e2e-whole-path-dol-c01"
 OFFICE = "cm-e2e-whole-path-dol"
 PEPPER = bytes(range(32))
 SCORE = 4

@@ -37,7 +37,7 @@ def test_twenty_counters_with_several_at_the_big_offices() -> None:
     assert per_office["cm-san-sai-dol"] == 2
     assert len(per_office) == 16
     assert all(re.fullmatch(ID_PATTERN, i) for i in ids)
-    assert "cm-mueang-chiang-mai-c03" in ids
+    assert "cm-mueang-chiang-mai-dol-c03" in ids
 
 
 def test_many_counters_cover_every_office_and_zero_is_refused() -> None:
