@@ -155,7 +155,11 @@ class Panel:
 
     def acknowledge(self, score: int, then: RatingLeds = RatingLeds.OFF) -> None:
         """Dark for one beat, then blink the pressed button's LED (the others dark), then rest
-        in ``then``. The dark beat makes the first blink visible on an LED that was lit."""
+        in ``then``. The dark beat makes the first blink visible on an LED that was lit.
+
+        Every LED call happens under the panel's lock: gpiozero's ``blink`` is not safe against
+        a concurrent ``off`` from another thread (it may join a thread not yet started).
+        """
         s = self._settings
         with self._lock:
             self._generation += 1
@@ -165,28 +169,29 @@ class Panel:
                 led.off()
         led = self.leds[score - 1]
 
-        def run() -> None:
-            threading.Event().wait(s.ack_blink_s)
-            try:
+        def start_blink() -> None:
+            with self._lock:
                 if generation != self._generation:
                     return
-                led.blink(s.ack_blink_s, s.ack_blink_s, n=s.ack_blinks, background=False)
-                with self._lock:
-                    if generation == self._generation and then is not RatingLeds.OFF:
-                        self._apply(then)
-            except GPIOZeroError:  # closed meanwhile (shutdown)
-                return
+                try:
+                    led.blink(s.ack_blink_s, s.ack_blink_s, n=s.ack_blinks, background=True)
+                except GPIOZeroError:  # closed meanwhile (shutdown)
+                    return
+            if then is not RatingLeds.OFF:
+                self._restore_later(2 * s.ack_blink_s * s.ack_blinks, generation)
 
-        threading.Thread(target=run, name="panel-ack", daemon=True).start()
+        timer = threading.Timer(s.ack_blink_s, start_blink)
+        timer.daemon = True
+        timer.start()
 
     def identify(self, seconds: float) -> None:
         """Blink every LED together for ``seconds``, then restore the resting patterns."""
+        n = max(1, round(seconds / (2 * IDENTIFY_BLINK_S)))
         with self._lock:
             self._generation += 1
             generation = self._generation
-        n = max(1, round(seconds / (2 * IDENTIFY_BLINK_S)))
-        for led in [*self.leds, *([self.status_led] if self.status_led else [])]:
-            led.blink(on_time=IDENTIFY_BLINK_S, off_time=IDENTIFY_BLINK_S, n=n, background=True)
+            for led in [*self.leds, *([self.status_led] if self.status_led else [])]:
+                led.blink(IDENTIFY_BLINK_S, IDENTIFY_BLINK_S, n=n, background=True)
         self._restore_later(n * 2 * IDENTIFY_BLINK_S, generation, status=True)
 
     def _restore_later(self, delay: float, generation: int, *, status: bool = False) -> None:
@@ -233,8 +238,8 @@ class Panel:
     def close(self) -> None:
         with self._lock:
             self._generation += 1
-        for device in [*self.buttons, *self.leds]:
-            device.close()
-        for extra in (self.status_led, self.staff_button):
-            if extra is not None:
-                extra.close()
+            for device in [*self.buttons, *self.leds]:
+                device.close()
+            for extra in (self.status_led, self.staff_button):
+                if extra is not None:
+                    extra.close()

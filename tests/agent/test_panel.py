@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -153,3 +154,22 @@ def test_identify_blinks_everything_then_restores(factory: MockFactory, panel: P
 def test_pin_conflict_is_a_panel_error(factory: MockFactory, panel: Panel) -> None:
     with pytest.raises(PanelError, match="panel pins"):
         Panel(SETTINGS, pin_factory=factory)  # the same pins are taken by `panel`
+
+
+def test_hammering_presses_never_break_the_callbacks(factory: MockFactory) -> None:
+    """Regression: gpiozero's blink raced with off() from another thread (RuntimeError:
+    cannot join thread before it is started); presses one blink-beat apart hit it quickly."""
+    fast = SETTINGS.model_copy(update={"ack_blink_s": 0.001, "ack_blinks": 1})
+    panel = Panel(fast, pin_factory=factory)
+    errors: list[BaseException] = []
+    previous_hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        for i in range(1500):
+            panel.acknowledge(1, then=RatingLeds.INVITE if i % 3 else RatingLeds.OFF)
+            time.sleep(0.001 if i % 2 else 0.0012)
+        time.sleep(0.1)
+    finally:
+        threading.excepthook = previous_hook
+        panel.close()
+    assert errors == []
