@@ -32,6 +32,7 @@ from process_group import Child
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 START_TIMEOUT_S = 30.0
+MARKER = ".citizen-feedback-demo"
 
 
 class DemoError(RuntimeError):
@@ -60,10 +61,16 @@ def _env_default(name: str, default: str) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--devices", type=int, default=int(_env_default("DEMO_DEVICES", "20")), help="DEMO_DEVICES"
+        "--devices",
+        type=int,
+        default=int(_env_default("DEMO_DEVICES", "20")),
+        help="DEMO_DEVICES: simulated counters (20)",
     )
     parser.add_argument(
-        "--speed", type=float, default=float(_env_default("DEMO_SPEED", "60")), help="DEMO_SPEED"
+        "--speed",
+        type=float,
+        default=float(_env_default("DEMO_SPEED", "60")),
+        help="DEMO_SPEED: simulated seconds per real second until the present is reached (60)",
     )
     parser.add_argument(
         "--http-port",
@@ -146,10 +153,16 @@ class Demo:
 
     def start(self) -> str:
         args, state = self.args, self.state
-        if state.exists():
+        if state.exists() and any(state.iterdir()):
+            if not (state / MARKER).exists():
+                raise DemoError(
+                    f"{state} is not empty and not a demo state directory (no {MARKER}): "
+                    "choose another --state-dir / DEMO_DIR"
+                )
             shutil.rmtree(state)
         logs = state / "logs"
         logs.mkdir(parents=True)
+        (state / MARKER).touch()
         mqtt_port = args.mqtt_port or free_port()
         http_port = args.http_port
         if http_port == 0 or not port_free(http_port):
@@ -277,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {exc}", file=sys.stderr)
         code = 1
     finally:
-        print("demo: stopping", flush=True)
+        if demo.children:
+            print("demo: stopping", flush=True)
         demo.stop()
     return code
 
