@@ -1,11 +1,18 @@
 """The heartbeat's system figures, read from /proc, /sys/class/thermal and the disk.
 
 ``uptime_s`` is the agent's own uptime (a restart shows as a drop), measured on the agent's
-clock. ``clock_synced`` asks the kernel through ``adjtimex(2)`` (read-only, no privileges, works
-with chrony, systemd-timesyncd and ntpd alike): synchronised means the call does not return
-TIME_ERROR and STA_UNSYNC is clear. When the call is unavailable the answer is False: an
-unknown clock is reported as not synced, never as synced. Any figure that cannot be read is
-None (the protocol allows it).
+clock. ``clock_synced`` asks, in order:
+
+1. the kernel through ``adjtimex(2)`` (read-only, no privileges, works with chrony,
+   systemd-timesyncd and ntpd alike): synchronised means the call does not return TIME_ERROR
+   and STA_UNSYNC is clear. systemd's ``ProtectClock=yes`` filters the whole ``@clock`` syscall
+   group, read-only calls included (EPERM); then
+2. systemd-timesyncd's flag file ``/run/systemd/timesync/synchronized``; then
+3. chrony: ``chronyc -n -c tracking`` (monitoring over chrony's local command port), synced
+   unless the leap status is "Not synchronised".
+
+When none of them answers, the clock is reported as not synced, never as synced. Any other
+figure that cannot be read is None (the protocol allows it).
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import shutil
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +48,60 @@ class _Timex(ctypes.Structure):
     ]
 
 
-def clock_synced() -> bool:
-    """True only when the kernel says the clock is synchronised (see module doc)."""
+TIMESYNCD_FLAG = Path("/run/systemd/timesync/synchronized")
+
+
+def kernel_clock_synced() -> bool | None:
+    """The kernel's view via ``adjtimex``; None when the call is not allowed or missing."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         timex = _Timex()  # modes = 0: read only
         state = libc.adjtimex(ctypes.byref(timex))
     except (OSError, AttributeError):
-        return False
-    return state not in (-1, TIME_ERROR) and not timex.status & STA_UNSYNC
+        return None
+    if state == -1:
+        return None  # EPERM under a seccomp filter (systemd ProtectClock=yes)
+    return state != TIME_ERROR and not timex.status & STA_UNSYNC
+
+
+def chrony_tracking_synced(csv_line: str) -> bool | None:
+    """Parse one line of ``chronyc -n -c tracking``; its last field is the leap status."""
+    fields = csv_line.strip().split(",")
+    if len(fields) < 10:
+        return None
+    return fields[-1].strip() != "Not synchronised"
+
+
+def chrony_synced() -> bool | None:
+    chronyc = shutil.which("chronyc")
+    if chronyc is None:
+        return None
+    try:
+        out = subprocess.run(
+            [chronyc, "-n", "-c", "tracking"],
+            capture_output=True,
+            text=True,
+            timeout=3,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return chrony_tracking_synced(out.stdout) if out.returncode == 0 else None
+
+
+def clock_synced(
+    *,
+    kernel: Callable[[], bool | None] = kernel_clock_synced,
+    timesyncd_flag: Path = TIMESYNCD_FLAG,
+    chrony: Callable[[], bool | None] = chrony_synced,
+) -> bool:
+    """True only when a source says the clock is synchronised (see module doc)."""
+    answer = kernel()
+    if answer is not None:
+        return answer
+    if timesyncd_flag.exists():
+        return True
+    return bool(chrony())
 
 
 def cpu_temp_c(root: Path = Path("/sys/class/thermal")) -> float | None:

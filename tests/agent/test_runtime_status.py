@@ -10,7 +10,7 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from agent.config import AgentConfig
-from agent.heartbeat import clock_synced, cpu_temp_c, mem_used_pct
+from agent.heartbeat import chrony_tracking_synced, clock_synced, cpu_temp_c, mem_used_pct
 from agent.publisher import backoff_delay
 from agent.runtime import Agent
 from tests.agent.agent_rig import config_data
@@ -86,3 +86,31 @@ def test_system_figures(tmp_path: Path) -> None:
     meminfo.write_text("MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 250 kB\n")
     assert mem_used_pct(meminfo) == 75.0
     assert isinstance(clock_synced(), bool)
+
+
+def test_clock_sync_sources_in_order(tmp_path: Path) -> None:
+    flag = tmp_path / "synchronized"
+
+    def denied() -> bool | None:
+        return None  # adjtimex refused (systemd ProtectClock=yes)
+
+    assert clock_synced(kernel=lambda: True, timesyncd_flag=flag, chrony=lambda: False)
+    assert not clock_synced(kernel=lambda: False, timesyncd_flag=flag, chrony=lambda: True)
+    assert not clock_synced(kernel=denied, timesyncd_flag=flag, chrony=lambda: None)
+    assert clock_synced(kernel=denied, timesyncd_flag=flag, chrony=lambda: True)
+    flag.write_text("")
+    assert clock_synced(kernel=denied, timesyncd_flag=flag, chrony=lambda: None)
+
+
+def test_chrony_tracking_line() -> None:
+    synced = (
+        "A29FC87B,162.159.200.123,3,1764057600.123456789,0.000012345,-0.000001234,"
+        "0.000023456,-12.345,0.001,0.021,0.012345,0.001234,64.2,Normal"
+    )
+    unsynced = (
+        "00000000,,0,0.000000000,0.000000000,0.000000000,0.000000000,"
+        "0.000,0.000,0.000,1.0,1.0,0.0,Not synchronised"
+    )
+    assert chrony_tracking_synced(synced) is True
+    assert chrony_tracking_synced(unsynced) is False
+    assert chrony_tracking_synced("") is None
