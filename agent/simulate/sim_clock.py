@@ -36,9 +36,10 @@ class SimClock:
         if speed < 1:
             raise ValueError("speed must be at least 1")
         self.speed = speed
+        # At speed 1 there is no catching up: the default is then simply now.
+        start = (start or (previous_working_morning() if speed > 1 else now())).astimezone(ICT)
         self._real_start = time.time()
         self._mono_start = time.monotonic()
-        start = (start or previous_working_morning()).astimezone(ICT)
         lead = self._real_start - start.timestamp()
         if lead < 0:
             raise ValueError("start must not be in the future")
