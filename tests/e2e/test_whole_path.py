@@ -3,7 +3,7 @@
 The agent runs in-process with the real PC/SC back-end (so the test can press its MockFactory
 buttons); the collector is ``python -m collector`` on SQLite. A wildcard subscriber records every
 MQTT message. The canary citizen id (synthetic, province 99) must appear nowhere: not in MQTT
-traffic, logs (the test's, the collector's, the broker's), the collector's database files or
+traffic, logs (the test's, the collector's, the broker's, pcscd's), the collector's database or
 the agent's outbox files. Run once straight through and once with the broker restarted while
 the card session is open (events wait in the outbox, then arrive).
 """
@@ -178,6 +178,9 @@ def test_card_session_and_rating_reach_the_api_without_personal_data(  # noqa: P
         "collector log": collector.log_path.read_bytes(),
         "broker log": mosquitto.log_path.read_bytes(),
     }
+    pcscd_log = virtual_card.pcscd.log_path
+    if pcscd_log.exists():  # only when this test session started pcscd (never with --apdu)
+        places["pcscd log"] = pcscd_log.read_bytes()
     for path in _files_under(collector.db_path.parent) + _files_under(tmp_path / "agent"):
         places[str(path.relative_to(tmp_path))] = path.read_bytes()
     assert any("outbox" in name for name in places), "the outbox file must be searched"
