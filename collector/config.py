@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         7 * 24 * 3600, ge=0, description="how long the broker keeps a single collector's session"
     )
     mqtt_receive_maximum: int = Field(
-        2000, ge=1, le=65535, description="QoS 1 messages the broker may have unacknowledged"
+        20000, ge=1, le=65535, description="QoS 1 messages the broker may have unacknowledged"
     )
     mqtt_keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
     db_url: str = Field(
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="HTTP listen address")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP listen port")
-    batch_max: int = Field(1000, ge=1, le=20000, description="commit after this many messages")
+    batch_max: int = Field(2000, ge=1, le=20000, description="commit after this many messages")
     batch_window_ms: int = Field(
         50, ge=1, le=5000, description="commit at most this long after a batch's first message"
     )

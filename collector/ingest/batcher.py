@@ -79,11 +79,23 @@ class Batcher:
             await self.process(leftover)
 
     async def _run(self) -> None:
+        """Take, decode, commit. When a full batch is already waiting, its decoding (in the
+        worker process) overlaps the commit of the current one."""
+        ahead: tuple[list[RawMessage], asyncio.Task[IngestBatch]] | None = None
         while not self._stopping:
-            messages = await self._inbox.take()
+            if ahead is None:
+                messages = await self._inbox.take()
+                decoding = asyncio.create_task(self._decoder.build(messages))
+            else:
+                messages, decoding = ahead
+                ahead = None
+            batch = await decoding
+            if self._inbox.full:
+                following = await self._inbox.take()
+                ahead = (following, asyncio.create_task(self._decoder.build(following)))
             while True:
                 try:
-                    self._current = asyncio.create_task(self.process(messages))
+                    self._current = asyncio.create_task(self.finish(messages, batch))
                     await asyncio.shield(self._current)
                     break
                 except asyncio.CancelledError:
@@ -95,7 +107,10 @@ class Batcher:
 
     async def process(self, messages: list[RawMessage]) -> BatchResult:
         """Validate, commit (retrying transient failures), acknowledge; return what it did."""
-        batch = await self._decoder.build(messages)
+        return await self.finish(messages, await self._decoder.build(messages))
+
+    async def finish(self, messages: list[RawMessage], batch: IngestBatch) -> BatchResult:
+        """Commit a decoded batch, then PUBACK its messages and publish the devices' acks."""
         result = await self._commit(batch)
         skipped = self._subscriber.ack(messages)
         m = self._metrics

@@ -37,6 +37,11 @@ class Inbox:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def full(self) -> bool:
+        """A whole batch is waiting (``take`` returns at once)."""
+        return len(self._items) >= self._batch_max
+
     async def take(self) -> list[RawMessage]:
         """The next batch: up to ``batch_max`` messages, within the window after the first."""
         while True:
