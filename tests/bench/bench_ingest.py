@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import asyncpg
 import httpx
 import paho.mqtt.client as mqtt
+import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -109,16 +111,18 @@ def role_bare(url: str, client_id: str, expected: int, prepare: bool) -> None:
     )
     count = 0
     first = last = 0.0
+    cpu_first = cpu_last = 0.0
     done = threading.Event()
     subscribed = threading.Event()
 
     def on_message(c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        nonlocal count, first, last
+        nonlocal count, first, last, cpu_first, cpu_last
         c.ack(msg.mid, msg.qos)
         count += 1
         last = time.perf_counter()
+        cpu_last = time.process_time()
         if count == 1:
-            first = last
+            first, cpu_first = last, cpu_last
         if count >= expected:
             done.set()
 
@@ -136,7 +140,10 @@ def role_bare(url: str, client_id: str, expected: int, prepare: bool) -> None:
         done.wait(600)
     client.disconnect()
     client.loop_stop()
-    print(json.dumps({"count": count, "seconds": last - first}), flush=True)
+    print(
+        json.dumps({"count": count, "seconds": last - first, "cpu": cpu_last - cpu_first}),
+        flush=True,
+    )
 
 
 # --- orchestration ---------------------------------------------------------------------------
@@ -174,8 +181,26 @@ def mosquitto_sub(url: str, client_id: str, count: int) -> list[str]:
     return [*cmd, "-C", str(count)] if count else [*cmd, "-W", "1"]
 
 
-def drain_mosquitto_sub(url: str, expected: int) -> float:
+def cpu_seconds(pid: int, *, children: bool = True) -> float:
+    """User + system CPU of a process and its children (the collector's decode worker)."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *(proc.children(recursive=True) if children else [])]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+MAIN_US: dict[str, float] = {}
+"""collector -> CPU µs per event of its main process alone (paho, storage, acks)."""
+CPU_US: dict[str, tuple[float, float]] = {}
+"""consumer -> (its CPU µs per event, the broker's CPU µs per event) during the drain."""
+
+
+def drain_mosquitto_sub(url: str, expected: int, broker_pid: int) -> float:
     start = time.perf_counter()
+    broker_cpu = cpu_seconds(broker_pid)
     proc = subprocess.Popen(
         mosquitto_sub(url, "bench-msub", expected), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -186,8 +211,14 @@ def drain_mosquitto_sub(url: str, expected: int) -> float:
         got += 1
         if first is None:
             first = time.perf_counter()
-    proc.wait(60)
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
     end = time.perf_counter()
+    broker_used = cpu_seconds(broker_pid) - broker_cpu
+    CPU_US["mosquitto_sub"] = (
+        (usage.ru_utime + usage.ru_stime) / expected * 1e6,
+        broker_used / expected * 1e6,
+    )
     if got < expected:
         raise RuntimeError(f"mosquitto_sub drained {got} of {expected}")
     log(f"  mosquitto_sub: connect -> done {end - start:.2f} s")
@@ -251,17 +282,21 @@ async def _pg_count(url: str) -> int:
         await conn.close()
 
 
-def drain_collector(run: CollectorRun, expected: int, name: str) -> float:
+def drain_collector(run: CollectorRun, expected: int, name: str, broker_pid: int) -> float:
     """Start the collector on its queued backlog; the rate from first to last stored row."""
     run.start()
+    assert run.proc is not None
     first_t = None
     first_n = 0
+    cpu0 = broker0 = main0 = 0.0
     last_report = time.monotonic()
     while True:
         n = run.stored()
         t = time.perf_counter()
         if first_t is None and n > 0:
             first_t, first_n = t, n
+            cpu0, broker0 = cpu_seconds(run.proc.pid), cpu_seconds(broker_pid)
+            main0 = cpu_seconds(run.proc.pid, children=False)
         if n >= expected:
             break
         if time.monotonic() - last_report > 2:
@@ -269,6 +304,12 @@ def drain_collector(run: CollectorRun, expected: int, name: str) -> float:
             last_report = time.monotonic()
         time.sleep(0.05)
     assert first_t is not None
+    drained = expected - first_n
+    CPU_US[name] = (
+        (cpu_seconds(run.proc.pid) - cpu0) / drained * 1e6,
+        (cpu_seconds(broker_pid) - broker0) / drained * 1e6,
+    )
+    MAIN_US[name] = (cpu_seconds(run.proc.pid, children=False) - main0) / drained * 1e6
     run.stop()
     return (expected - first_n) / max(t - first_t, 1e-6)
 
@@ -325,6 +366,7 @@ def main() -> int:
     parser.add_argument("--latency-seconds", type=int, default=10)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     per_device = args.events // args.devices
     expected = per_device * args.devices
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -353,15 +395,24 @@ def main() -> int:
         run_role("publish", url, str(args.devices), str(per_device), "1", "0", "bench-dev")
         pub_rate = expected / (time.perf_counter() - t0)
         log(f"  publisher: {pub_rate:,.0f} events/s (queued for {2 + len(runs)} sessions)")
-        results["mosquitto_sub"] = drain_mosquitto_sub(url, expected)
+        broker_pid = broker.pid
+        assert broker_pid is not None
+        results["mosquitto_sub"] = drain_mosquitto_sub(url, expected, broker_pid)
         log(f"mosquitto_sub drained {results['mosquitto_sub']:,.0f} events/s")
+        broker_cpu = cpu_seconds(broker_pid)
         bare = json.loads(run_role("bare", url, "bench-bare", str(expected), "drain").stdout)
+        CPU_US["bare paho v5"] = (
+            bare["cpu"] / expected * 1e6,
+            (cpu_seconds(broker_pid) - broker_cpu) / expected * 1e6,
+        )
         if bare["count"] < expected:
             raise RuntimeError(f"bare paho subscriber got {bare['count']} of {expected}")
         results["bare paho v5"] = bare["count"] / bare["seconds"]
         log(f"bare paho subscriber drained {results['bare paho v5']:,.0f} events/s")
         for name, run in runs.items():
-            results[f"collector {name}"] = drain_collector(run, expected, name)
+            results[f"collector {name}"] = drain_collector(
+                run, expected, f"collector {name}", broker_pid
+            )
             log(f"collector ({name}) stored {results[f'collector {name}']:,.0f} events/s")
         log(f"latency at ~1,000 events/s for {args.latency_seconds} s (SQLite)")
         p50, p99, samples = latency(url, args.devices, args.latency_seconds, workdir)
@@ -372,9 +423,17 @@ def main() -> int:
     bare_rate, msub_rate = results["bare paho v5"], results["mosquitto_sub"]
     print()
     print(f"ingest benchmark: {expected} events, {args.devices} devices, 2-core loopback")
-    print(f"{'consumer':<22}{'events/s':>12}{'x bare paho':>13}{'x mosquitto_sub':>17}")
+    print(f"load average before the run: {load_before:.1f} (2 cores; figures scale with it)")
+    print(
+        f"{'consumer':<22}{'events/s':>12}{'x bare paho':>13}{'x mosquitto_sub':>17}"
+        f"{'CPU us/event':>14}{'broker us/ev':>14}"
+    )
     for name, rate in results.items():
-        print(f"{name:<22}{rate:>12,.0f}{rate / bare_rate:>13.2f}{rate / msub_rate:>17.2f}")
+        own, brk = CPU_US.get(name, (float("nan"), float("nan")))
+        print(
+            f"{name:<22}{rate:>12,.0f}{rate / bare_rate:>13.2f}{rate / msub_rate:>17.2f}"
+            f"{own:>14.1f}{brk:>14.1f}"
+        )
     print(
         f"publish -> commit (ack) latency at 1k events/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"({samples} events)"
