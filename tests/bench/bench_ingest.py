@@ -434,6 +434,8 @@ def main() -> int:
             f"{name:<22}{rate:>12,.0f}{rate / bare_rate:>13.2f}{rate / msub_rate:>17.2f}"
             f"{own:>14.1f}{brk:>14.1f}"
         )
+    for name, us in MAIN_US.items():
+        print(f"{name}: main process {us:.1f} us/event (the rest is the decode worker)")
     print(
         f"publish -> commit (ack) latency at 1k events/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"({samples} events)"
