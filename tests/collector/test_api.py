@@ -267,3 +267,49 @@ async def test_ops_lists_dead_letters_quarantine_and_commands(api: Api, peer: Mq
     item = await eventually(answered)
     assert item["result"]["ok"] is True
     assert item["result"]["detail"] == "blinked"
+
+
+async def test_offline_and_far_from_pin_alerts(
+    mosquitto: MosquittoBroker, tmp_path: Path, peer: MqttPeer
+) -> None:
+    settings = make_settings(
+        str(tmp_path / "alerts.db"),
+        mosquitto,
+        heartbeat_timeout_s=0.2,
+        alert_offline_s=0,
+        alert_pin_distance_m=300,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        collector: Collector = app.state.collector
+        ops = {"Authorization": f"Bearer {await create_token(collector.driver, Role.OPS, 't')}"}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://collector"
+        ) as client:
+            await client.post("/api/v1/offices", json=OFFICE, headers=ops)
+            await client.post(
+                "/api/v1/devices",
+                json={"device_id": DEV, "office_id": OFFICE["office_id"]},
+                headers=ops,
+            )
+            pin = {"lat": OFFICE["lat"], "lon": OFFICE["lon"]}
+            await client.put(f"/api/v1/offices/{OFFICE['office_id']}/pin", json=pin, headers=ops)
+            peer.publish(DEV, Channel.STATE, state(DEV, "online"))
+            # ~1.1 km north of the pin (a poor fix, so the manual pin stays the reference).
+            peer.publish(DEV, Channel.LOCATION, location(DEV, OFFICE["lat"] + 0.01, OFFICE["lon"]))
+
+            async def kinds() -> set[str]:
+                r = await client.get("/api/v1/alerts")
+                return {a["kind"] for a in r.json()["items"]}
+
+            found = await eventually(lambda: _has(kinds, {"far_from_pin", "offline"}))
+            assert {"far_from_pin", "offline"} <= found
+            device = (await client.get(f"/api/v1/devices/{DEV}")).json()
+            assert device["online"] is False
+            text = (await client.get("/metrics")).text
+            assert 'cf_alerts{kind="offline"} 1.0' in text
+
+
+async def _has(kinds: object, wanted: set[str]) -> set[str] | None:
+    found = await kinds()  # type: ignore[operator]
+    return found if wanted <= found else None

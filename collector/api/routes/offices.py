@@ -52,7 +52,7 @@ async def _features(driver: Driver, settings: Any, offices: list[Row]) -> list[d
                 "geometry": {"type": "Point", "coordinates": [pin[1], pin[0]]} if pin else None,
                 "properties": {
                     "office_id": oid,
-                    "name": o["name_en"],
+                    "name": o["name_th"],
                     "name_th": o["name_th"],
                     "name_en": o["name_en"],
                     "agency": o["agency"],
