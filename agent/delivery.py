@@ -134,6 +134,8 @@ class Delivery:
         transport = self._transport
         assert transport is not None
         while len(self._inflight) < self.window:
+            if self._cursor > self._outbox.last_seq:
+                return  # everything written has been handed over: no query needed
             room = min(READ_BATCH, self.window - len(self._inflight))
             batch = self._outbox.read_from(self._cursor, room)
             if not batch:
