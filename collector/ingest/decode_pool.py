@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from collector.ingest.decoder import build_batch
@@ -20,6 +23,17 @@ def _warm_up() -> bool:
     return True
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose collector died (SIGKILL) must not linger: watch the parent pid."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class DecodePool:
     """``await pool.build(messages)``: in a worker process, or inline when ``workers`` is 0."""
 
@@ -28,7 +42,12 @@ class DecodePool:
         if workers > 0:
             # spawn, not fork: the parent has threads (paho, aiosqlite) that fork would copy badly.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
 
     async def start(self) -> None:
         if self._pool is not None:
