@@ -20,6 +20,7 @@ from collector.ingest.records import (
     StateRow,
 )
 from protocols import (
+    Channel,
     CommandResult,
     CopyRequested,
     EventRejected,
@@ -38,6 +39,9 @@ from protocols import (
 
 AnyEvent = SessionStarted | SessionEnded | Rating | CopyRequested | OutboxDropped | Fault
 EVENT_CLASSES = (SessionStarted, SessionEnded, Rating, CopyRequested, OutboxDropped, Fault)
+
+
+_RETAINED_CHANNELS = (Channel.STATE, Channel.LOCATION)
 
 
 def epoch_ms(value: datetime) -> int:
@@ -66,6 +70,8 @@ def _event_row(event: AnyEvent, received_ms: int) -> EventRow:
 
 
 def _add(batch: IngestBatch, msg: RawMessage, parsed: Topic | None) -> None:
+    if not msg.payload and parsed is not None and parsed.channel in _RETAINED_CHANNELS:
+        return  # an empty retained message only clears the broker's copy: nothing to store
     try:
         parsed = parsed or Topic.parse(msg.topic)
         message = decode(parsed, msg.payload)

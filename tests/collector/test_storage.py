@@ -155,3 +155,10 @@ async def test_acked_seq_never_decreases_across_batches(driver: Driver) -> None:
         assert result.acked[DEV] >= last
         last = result.acked[DEV]
     assert last == 7
+
+
+async def test_empty_retained_message_is_a_clear_not_a_dead_letter(driver: Driver) -> None:
+    result = await write_batch(driver, build_batch([raw(DEV, Channel.STATE, b"")]))
+    assert result.dead_lettered == 0
+    empty_event = await write_batch(driver, build_batch([raw(DEV, Channel.EVENTS, b"")]))
+    assert empty_event.dead_lettered == 1
