@@ -9,6 +9,7 @@ Usage: build_wheel.py SOURCE_DIR OUT_DIR. Prints ``built PATH`` or ``unchanged P
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -21,8 +22,26 @@ _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 _EPOCH = "1767225600"  # 2026-01-01: fixed, so the wheel depends on the sources only
 
 
+def _source_digest(source: Path) -> str:
+    """A digest of every file that goes into the wheel (names and contents)."""
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        root = source / name
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def build(source: Path, out_dir: Path) -> tuple[bool, Path]:
     """Build into ``out_dir``; return (whether the wheel there changed, its path)."""
+    digest = _source_digest(source)
+    stamp = out_dir / "sources.sha256"
+    wheels = sorted(out_dir.glob("citizen_feedback-*.whl"))
+    if len(wheels) == 1 and stamp.exists() and stamp.read_text().strip() == digest:
+        return False, wheels[0]  # same sources: the same wheel, no need to build it again
     with tempfile.TemporaryDirectory(prefix="cf-wheel-") as tmp:
         tree = Path(tmp, "src")
         tree.mkdir()
@@ -56,11 +75,14 @@ def build(source: Path, out_dir: Path) -> tuple[bool, Path]:
             raise RuntimeError(lines[0].strip() if lines else "pip wheel failed")
         (wheel,) = dist.glob("citizen_feedback-*.whl")
         target = out_dir / wheel.name
-        if target.exists() and target.read_bytes() == wheel.read_bytes():
-            return False, target
         out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(wheel, target)
-        return True, target
+        changed = not (target.exists() and target.read_bytes() == wheel.read_bytes())
+        if changed:
+            for old in out_dir.glob("citizen_feedback-*.whl"):
+                old.unlink()
+            shutil.copyfile(wheel, target)
+        stamp.write_text(digest + "\n")
+        return changed, target
 
 
 def main(argv: list[str]) -> int:
