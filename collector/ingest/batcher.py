@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from collector.errors import TransientStorageError
 from collector.ingest.acks import publish_acks
 from collector.ingest.decode_pool import DecodePool
+from collector.ingest.decoder import build_batch
 from collector.ingest.inbox import Inbox
-from collector.ingest.records import BatchResult, IngestBatch, RawMessage
+from collector.ingest.records import BatchResult, DeadLetter, IngestBatch, RawMessage
 from collector.ingest.subscriber import Subscriber
 from collector.metrics import Metrics
 from collector.storage import Driver
@@ -56,7 +57,7 @@ class Batcher:
         self._after_commit = after_commit
         self._decoder = decoder or DecodePool(0)
         self._task: asyncio.Task[None] | None = None
-        self._current: asyncio.Task[BatchResult] | None = None
+        self._current: asyncio.Task[None] | None = None
         self._stopping = False
 
     def start(self) -> None:
@@ -93,17 +94,33 @@ class Batcher:
             if self._inbox.full:
                 following = await self._inbox.take()
                 ahead = (following, asyncio.create_task(self._decoder.build(following)))
-            while True:
-                try:
-                    self._current = asyncio.create_task(self.finish(messages, batch))
-                    await asyncio.shield(self._current)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # Unacknowledged, so nothing is lost: log loudly and try the batch again.
-                    _LOGGER.exception("ingest batch of %s messages failed; retrying", len(messages))
-                    await asyncio.sleep(1.0)
+            self._current = asyncio.create_task(self._finish_or_isolate(messages, batch))
+            await asyncio.shield(self._current)
+
+    async def _finish_or_isolate(self, messages: list[RawMessage], batch: IngestBatch) -> None:
+        """Commit the batch; if the database refuses it for a reason other than a transient one,
+        commit its messages one by one and dead-letter the ones it refuses (``store_failed``),
+        so that one odd message (e.g. a number too large for a column) never stalls ingest."""
+        try:
+            await self.finish(messages, batch)
+            return
+        except Exception:
+            _LOGGER.exception(
+                "ingest batch of %s messages refused; committing one by one", len(messages)
+            )
+        for message in messages:
+            try:
+                await self.finish([message], build_batch([message]))
+            except Exception as exc:
+                _LOGGER.error("message on %s refused by the database: %s", message.topic, exc)
+                letter = DeadLetter(
+                    message.topic,
+                    message.payload,
+                    "store_failed",
+                    f"the database refused it: {type(exc).__name__}",
+                    message.received_ms,
+                )
+                await self.finish([message], IngestBatch(dead_letters=[letter]))
 
     async def process(self, messages: list[RawMessage]) -> BatchResult:
         """Validate, commit (retrying transient failures), acknowledge; return what it did."""

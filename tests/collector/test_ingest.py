@@ -170,3 +170,17 @@ def _dead_total(collector: Collector) -> float:
         for sample in metric.samples
         if sample.name.endswith("_total")
     )
+
+
+async def test_a_message_the_database_refuses_is_dead_lettered(
+    running: Collector, peer: MqttPeer
+) -> None:
+    # Valid for the protocol (seq has no upper bound) but too large for a 64-bit column.
+    huge = json.loads(rating(DEV, 1))
+    huge["seq"] = 2**70
+    peer.publish(DEV, Channel.EVENTS, rating(DEV, 1))
+    peer.publish(DEV, Channel.EVENTS, json.dumps(huge).encode())
+    peer.publish(DEV, Channel.EVENTS, rating(DEV, 2))
+    await eventually(lambda: running.metrics.dead_lettered.labels("store_failed")._value.get())
+    await eventually(lambda: peer.last_ack(DEV) == 2)
+    assert await stored(running) == 2
