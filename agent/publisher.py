@@ -65,7 +65,10 @@ def new_client(settings: MqttSettings, device_id: str) -> mqtt.Client:
         protocol=MQTTProtocolVersion.MQTTv5,
     )
     client.connect_timeout = settings.connect_timeout_s
-    client.max_inflight_messages_set(settings.window)
+    # Unlimited in paho: agent.delivery bounds the events in flight (``window`` <= 60000, so
+    # with the few telemetry messages nothing nears the 16-bit packet-id limit). A paho limit
+    # would also cost O(in-flight) per PUBACK (its _update_inflight scans every message).
+    client.max_inflight_messages_set(0)
     client.max_queued_messages_set(0)
     if settings.tls:
         client.tls_set(
