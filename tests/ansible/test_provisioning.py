@@ -217,6 +217,18 @@ def test_the_broker_accepts_the_enrolled_device_and_refuses_a_rogue(
         assert not impostor.try_connect()
 
 
+def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) -> None:
+    path = provisioned.counter / CONFIG_DIR / "day-keys.json"
+    fresh = path.read_text()
+    stale = make_day_keys(bytes.fromhex(provisioned.deployment.pepper), date(2020, 1, 1), 7)
+    path.write_text(stale.dumps())
+    run = provisioned.deployment.run("refresh-day-keys.yml")
+    assert run.returncode == 0, run.explain()
+    assert run.changed() == {DEVICE_ID: 1}
+    assert path.read_text().strip() == fresh.strip()
+    assert _owner_mode(provisioned.counter, CONFIG_DIR / "day-keys.json")[2] == "0o600"
+
+
 def test_decommission_revokes_the_certificate_and_wipes_the_device(
     provisioned: Provisioned, tmp_path: Path
 ) -> None:
