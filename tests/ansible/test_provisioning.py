@@ -219,13 +219,15 @@ def test_the_broker_accepts_the_enrolled_device_and_refuses_a_rogue(
 
 def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) -> None:
     path = provisioned.counter / CONFIG_DIR / "day-keys.json"
-    fresh = path.read_text()
-    stale = make_day_keys(bytes.fromhex(provisioned.deployment.pepper), date(2020, 1, 1), 7)
-    path.write_text(stale.dumps())
+    pepper = bytes.fromhex(provisioned.deployment.pepper)
+    path.write_text(make_day_keys(pepper, date(2020, 1, 1), 7).dumps())
     run = provisioned.deployment.run("refresh-day-keys.yml")
     assert run.returncode == 0, run.explain()
     assert run.changed() == {DEVICE_ID: 1}
-    assert path.read_text().strip() == fresh.strip()
+    refreshed = DayKeyFile.loads(path.read_text())
+    first = min(refreshed.keys)
+    assert abs(first - date.today()) <= timedelta(days=1)
+    assert refreshed == make_day_keys(pepper, first, 7)
     assert _owner_mode(provisioned.counter, CONFIG_DIR / "day-keys.json")[2] == "0o600"
 
 
