@@ -73,6 +73,8 @@ class Outbox:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # After a big drain the WAL file is truncated back to this size (bytes) on checkpoint.
+            self._db.execute("PRAGMA journal_size_limit=8388608")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise OutboxError(f"outbox {self._path}: cannot open: {exc}") from exc

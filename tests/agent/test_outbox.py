@@ -47,6 +47,7 @@ def test_append_assigns_contiguous_seqs_and_persists(tmp_path: Path) -> None:
     assert reopened.append(rating).seq == 6  # type: ignore[attr-defined]
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+    assert reopened._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_ack_removes_covered_events_and_only_grows(tmp_path: Path) -> None:
