@@ -158,7 +158,7 @@ class Agent:
         """Commit one event to the outbox (with its seq), then let delivery send it."""
         try:
             self.outbox.append(self.envelopes.event(body))
-        except OutboxError as exc:
+        except (OutboxError, ProtocolError) as exc:
             _LOGGER.error("event not stored: %s", exc)
             return
         self.delivery.pump()
