@@ -48,8 +48,9 @@ class Api:
 
 
 @pytest.fixture
-async def api(mosquitto: MosquittoBroker, tmp_path: Path) -> AsyncIterator[Api]:
-    app = create_app(make_settings(str(tmp_path / "api.db"), mosquitto))
+async def api(mosquitto: MosquittoBroker, db_url: str) -> AsyncIterator[Api]:
+    """The app on SQLite and on PostgreSQL (the queries behind the API differ by dialect)."""
+    app = create_app(make_settings(db_url, mosquitto))
     async with app.router.lifespan_context(app):
         collector: Collector = app.state.collector
         ops = await create_token(collector.driver, Role.OPS, "test ops")
