@@ -64,10 +64,29 @@ def online(row: Row, settings: Settings, now_ms: int) -> bool:
     return bool(now_ms - last <= settings.heartbeat_timeout_s * 1000)
 
 
+HEARTBEAT_FIELDS = (
+    "uptime_s",
+    "outbox_depth",
+    "outbox_oldest_s",
+    "reader",
+    "panel",
+    "gps",
+    "clock_synced",
+    "cpu_temp_c",
+    "load1",
+    "mem_used_pct",
+    "disk_free_mb",
+)
+"""Heartbeat fields also shown at the top level of a device (its ``last_seq`` stays nested:
+the top-level ``last_seq`` is the highest seq the collector received)."""
+
+
 def device_view(row: Row, settings: Settings, now_ms: int) -> dict[str, Any]:
     """The API shape of one device: registry, fleet state, latest heartbeat, seq bookkeeping."""
     heartbeat = json.loads(row["heartbeat"]) if row.get("heartbeat") else None
+    latest = {name: (heartbeat or {}).get(name) for name in HEARTBEAT_FIELDS}
     return {
+        **latest,
         "device_id": row["device_id"],
         "office_id": row.get("office_id"),
         "registered": row.get("office_id") is not None,

@@ -183,6 +183,7 @@ async def test_device_view_alerts_and_metrics(api: Api, peer: MqttPeer) -> None:
     assert d["missing_seqs"] == 2
     assert d["gaps"] == [{"from_seq": 3, "to_seq": 4, "status": "open"}]
     assert d["heartbeat"]["reader"] == "absent"
+    assert (d["reader"], d["clock_synced"], d["outbox_depth"]) == ("absent", False, 0)
     assert d["last_seen"] is not None
     listing = (await api.client.get("/api/v1/devices", params={"limit": 1})).json()
     assert [i["device_id"] for i in listing["items"]] == [DEV]
