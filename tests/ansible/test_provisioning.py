@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from protocols import now
 from protocols.day_keys import DayKeyFile, make_day_keys
 from tests.ansible.conftest import Provisioned
 from tests.ansible.deployment import CENTRAL, DEVICE_ID, OFFICE_ID
@@ -75,7 +76,7 @@ def test_the_service_user_is_in_the_gpio_and_card_reader_groups(
     [
         (CONFIG_DIR, ("root", AGENT_USER, "0o750")),
         (CONFIG_DIR / "agent.toml", ("root", AGENT_USER, "0o640")),
-        (CONFIG_DIR / "day-keys.json", (AGENT_USER, AGENT_USER, "0o600")),
+        (STATE_DIR / "day-keys.json", (AGENT_USER, AGENT_USER, "0o600")),
         (TLS_DIR / "device.key", (AGENT_USER, AGENT_USER, "0o600")),
         (TLS_DIR / "device.crt", (AGENT_USER, AGENT_USER, "0o644")),
         (STATE_DIR, (AGENT_USER, AGENT_USER, "0o700")),
@@ -105,7 +106,7 @@ def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
     provisioned: Provisioned,
 ) -> None:
     deployment = provisioned.deployment
-    document = DayKeyFile.loads((provisioned.counter / CONFIG_DIR / "day-keys.json").read_text())
+    document = DayKeyFile.loads((provisioned.counter / STATE_DIR / "day-keys.json").read_text())
     first = min(document.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
     assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 7)
@@ -217,8 +218,29 @@ def test_the_broker_accepts_the_enrolled_device_and_refuses_a_rogue(
         assert not impostor.try_connect()
 
 
+def test_the_agent_deletes_past_day_keys_from_its_file(provisioned: Provisioned) -> None:
+    """The agent prunes the file in place, as its service user: the directory must let it."""
+    path = provisioned.counter / STATE_DIR / "day-keys.json"
+    today = now().date()  # the office-local date, as the agent computes it
+    pepper = bytes.fromhex(provisioned.deployment.pepper)
+    path.write_text(make_day_keys(pepper, today - timedelta(days=2), 7).dumps())
+    prune = in_target(
+        provisioned.counter, "runuser", "-u", AGENT_USER, "--", f"{VENV}/bin/python", "-c",
+        "from pathlib import Path; from agent.card.day_key_store import DayKeyStore; "
+        f"DayKeyStore(Path('/{STATE_DIR}/day-keys.json'))",
+    )  # fmt: skip
+    assert prune.returncode == 0, prune.stderr
+    assert "cannot delete" not in prune.stderr, prune.stderr
+    kept = DayKeyFile.loads(path.read_text())
+    assert min(kept.keys) == today
+    assert len(kept.keys) == 5
+    assert _owner_mode(provisioned.counter, STATE_DIR / "day-keys.json") == (
+        AGENT_USER, AGENT_USER, "0o600",
+    )  # fmt: skip
+
+
 def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) -> None:
-    path = provisioned.counter / CONFIG_DIR / "day-keys.json"
+    path = provisioned.counter / STATE_DIR / "day-keys.json"
     pepper = bytes.fromhex(provisioned.deployment.pepper)
     path.write_text(make_day_keys(pepper, date(2020, 1, 1), 7).dumps())
     run = provisioned.deployment.run("refresh-day-keys.yml")
@@ -228,7 +250,7 @@ def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) ->
     first = min(refreshed.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
     assert refreshed == make_day_keys(pepper, first, 7)
-    assert _owner_mode(provisioned.counter, CONFIG_DIR / "day-keys.json")[2] == "0o600"
+    assert _owner_mode(provisioned.counter, STATE_DIR / "day-keys.json")[2] == "0o600"
 
 
 def test_decommission_revokes_the_certificate_and_wipes_the_device(
@@ -239,7 +261,7 @@ def test_decommission_revokes_the_certificate_and_wipes_the_device(
     tls = _device_tls(provisioned.counter, tmp_path / "device")
     run = deployment.run("decommission-device.yml", "-e", f"device={DEVICE_ID}")
     assert run.returncode == 0, run.explain()
-    for gone in (TLS_DIR, CONFIG_DIR / "day-keys.json", STATE_DIR):
+    for gone in (TLS_DIR, STATE_DIR / "day-keys.json", STATE_DIR):
         assert not (provisioned.counter / gone).exists(), gone
     crl = provisioned.central / "etc/mosquitto/ca/crl.pem"
     listed = (deployment.pki / "revoked").glob(f"{DEVICE_ID}-*.crt")
