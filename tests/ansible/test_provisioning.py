@@ -111,6 +111,8 @@ def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
     assert abs(first - date.today()) <= timedelta(days=1)
     assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 7)
     secrets = [deployment.pepper.encode(), deployment.ca_private_key.strip().encode()]
+    for run in (*provisioned.site, *provisioned.enrol):  # no_log keeps them out of the output
+        assert not any(secret.decode() in run.output for secret in secrets), run.playbook
     for root in (provisioned.counter, provisioned.central):
         for top in ("etc", "opt/citizen-feedback", "var/lib", "root", "tmp"):
             for path in (root / top).rglob("*"):
@@ -216,6 +218,22 @@ def test_the_broker_accepts_the_enrolled_device_and_refuses_a_rogue(
                  "keyfile": str(rogue.key_path)}  # fmt: skip
     with MqttProbe("127.0.0.1", port, DEVICE_ID, tls=rogue_tls) as impostor:
         assert not impostor.try_connect()
+
+
+def test_enrolment_refuses_a_device_id_that_the_broker_acl_reserves(
+    provisioned: Provisioned,
+) -> None:
+    """A device named like a collector would read every device's topics (firmware-config ACL)."""
+    issued = provisioned.deployment.pki / "issued"
+    before = {path.name: path.read_bytes() for path in issued.iterdir()}
+    device_cert = (provisioned.counter / TLS_DIR / "device.crt").read_bytes()
+    run = provisioned.deployment.run("enrol-device.yml", "-e", "counter_agent_device_id=collector")
+    assert run.returncode != 0
+    assert "must not be one of ['collector']" in run.output, run.explain()
+    assert run.changed() == {DEVICE_ID: 0}
+    # Nothing was signed: the collector's own certificate (CN collector) is untouched.
+    assert {path.name: path.read_bytes() for path in issued.iterdir()} == before
+    assert (provisioned.counter / TLS_DIR / "device.crt").read_bytes() == device_cert
 
 
 def test_the_agent_deletes_past_day_keys_from_its_file(provisioned: Provisioned) -> None:
