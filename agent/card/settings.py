@@ -20,7 +20,7 @@ class CardSettings(BaseModel):
         None, description="PC/SC reader name, or a part of it; empty means the first reader"
     )
     day_keys_path: Path = Field(
-        Path("/etc/citizen-feedback/day-keys.json"),
+        Path("/var/lib/citizen-feedback/day-keys.json"),
         description="day-key file (mode 0600, owned by the service user), from enrolment",
     )
     check_key_file_owner: bool = Field(
