@@ -116,8 +116,8 @@ class SessionMachine:
                     session=self._session.id,
                     visitor=read.visitor,
                     card_valid=read.card_valid,
-                    age_band=read.age_band,  # type: ignore[arg-type]
-                    sex=read.sex,  # type: ignore[arg-type]
+                    age_band=read.age_band,
+                    sex=read.sex,
                 )
             )
             self._show(RatingLeds.OFF)

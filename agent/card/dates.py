@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.card.errors import CardDataError
+from protocols.events import AgeBand
 
 BE_OFFSET = 543
 LIFELONG = b"99999999"
@@ -67,11 +68,13 @@ def age_on(birth: CardDate, today: date) -> int:
     return max(years, 0)
 
 
-def age_band(age: int) -> str:
+_BANDS: tuple[AgeBand, ...] = ("20-29", "30-39", "40-49", "50-59", "60-69")
+
+
+def age_band(age: int) -> AgeBand:
     """PROTOCOL.md bands: ``0-19``, ``20-29`` ... ``60-69``, ``70+``."""
     if age < 20:
         return "0-19"
     if age >= 70:
         return "70+"
-    low = age // 10 * 10
-    return f"{low}-{low + 9}"
+    return _BANDS[age // 10 - 2]

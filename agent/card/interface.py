@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from protocols.events import AgeBand, Sex
+
 ReaderStatus = Literal["present", "absent", "error"]
 
 
@@ -24,8 +26,8 @@ class CardRead:
 
     visitor: str | None
     card_valid: bool | None
-    age_band: str | None = None
-    sex: str | None = None
+    age_band: AgeBand | None = None
+    sex: Sex | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,11 @@ from agent.card.dates import age_band, age_on, card_is_valid, parse_be_date
 from agent.card.errors import BadChecksumError, CardDataError
 from agent.card.interface import CardRead
 from protocols import visitor_pseudonym
+from protocols.events import Sex
 
 _LOGGER = logging.getLogger(__name__)
 
-_SEX_CODES = {b"1": "M", b"2": "F"}
+_SEX_CODES: dict[bytes, Sex] = {b"1": "M", b"2": "F"}
 
 
 @dataclass(frozen=True, slots=True)
