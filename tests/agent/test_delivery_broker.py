@@ -150,6 +150,13 @@ def test_agent_killed_during_drain_loses_and_doubles_nothing(
         proc = start_agent_process(config_path, tmp_path / "agent.log")
         try:
             assert collector.wait_for_seq(total, 90), f"acked {collector.acked}/{total}"
+            # The earlier runs may have drained everything already: SIGTERM only once this
+            # agent runs (its handler is in place), or the signal kills it mid-import.
+            wait_until(
+                lambda: (tmp_path / "agent.log").read_text().count(f"agent {DEVICE} running") >= 4,
+                60,
+                "the last agent did not start",
+            )
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(15) == 0
