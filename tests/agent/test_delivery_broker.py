@@ -147,13 +147,15 @@ def test_agent_killed_during_drain_loses_and_doubles_nothing(
             finally:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-        proc = start_agent_process(config_path, tmp_path / "agent.log")
+        log_path = tmp_path / "agent.log"
+        earlier = log_path.stat().st_size
+        proc = start_agent_process(config_path, log_path)
         try:
             assert collector.wait_for_seq(total, 90), f"acked {collector.acked}/{total}"
             # The earlier runs may have drained everything already: SIGTERM only once this
             # agent runs (its handler is in place), or the signal kills it mid-import.
             wait_until(
-                lambda: (tmp_path / "agent.log").read_text().count(f"agent {DEVICE} running") >= 4,
+                lambda: f"agent {DEVICE} running" in log_path.read_text()[earlier:],
                 60,
                 "the last agent did not start",
             )
