@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ from typing import Any
 
 import httpx
 
+from tests.fixtures.ports import free_port
+
 LOOPBACK = "127.0.0.1"
 OPS_TOKEN = "cf_e2e-ops-token-0123456789abcdefghijklmnop"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 class CollectorProcess:
