@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -92,7 +93,24 @@ class Settings(BaseSettings):
         10, ge=0, description="flag two offices whose pins are this close"
     )
     bootstrap_ops_token: str | None = Field(
-        None, description="if set, this token is valid for role ops (hashed at start)", repr=False
+        None,
+        description="if set, this token is valid for role ops (hashed at start); "
+        "unset or changed, the earlier one is revoked at the next start",
+        repr=False,
+    )
+    token_ttl_days: float = Field(
+        90, ge=0, description="default lifetime of a new API token in days (0: no expiry)"
+    )
+    token_touch_every_s: float = Field(
+        60, ge=0, description="record a token's last use at most this often"
+    )
+    k_anonymity: int = Field(5, ge=1, description="public rating summaries hide counts below this")
+    rate_limit_public: str = Field(
+        "300/minute", description="requests per client address without a token (limits syntax)"
+    )
+    rate_limit_token: str = Field("3000/minute", description="requests per API token")
+    rate_limit_auth_failures: str = Field(
+        "30/minute", description="refused tokens per client address before 429"
     )
     log_level: str = Field("INFO", description="logging level")
 
@@ -118,6 +136,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLite path, sqlite:///path or postgresql://...")
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("rate_limit_public", "rate_limit_token", "rate_limit_auth_failures")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be like 300/minute or 10/second;300/hour") from None
         return value
 
     @field_validator("log_level")

@@ -19,7 +19,7 @@ from collector.ingest.subscriber import Subscriber
 from collector.metrics import Metrics
 from collector.pins import offices_of_devices, recompute_office_pin
 from collector.storage import Driver, open_driver
-from collector.tokens import Role, role_of, store_token
+from collector.tokens import sync_bootstrap
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,9 +48,7 @@ class Collector:
 
     async def start(self) -> None:
         self._driver = await open_driver(self.settings)
-        token = self.settings.bootstrap_ops_token
-        if token and await role_of(self._driver, token) is None:
-            await store_token(self._driver, token, Role.OPS, "bootstrap (CF_BOOTSTRAP_OPS_TOKEN)")
+        await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
         if not self.ingest:
             return
         inbox = Inbox(

@@ -128,10 +128,23 @@ def wait_ready(url: str, child: Child) -> None:
     raise DemoError(f"collector not ready at {url}/readyz:\n{child.log_tail()}")
 
 
+def _token(env: dict[str, str], role: str, name: str) -> str:
+    """A new API token from ``python -m collector token create`` (expires after a day)."""
+    made = subprocess.run(
+        [PYTHON, "-m", "collector", "token", "create", "--role", role, "--name", name,
+         "--expires-days", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise DemoError(f"collector token create --role {role} failed: {made.stderr.strip()}")
+    return made.stdout.strip()
+
+
 class Demo:
     """The three parts, started in order and stopped in reverse."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        self.viewer_token = ""
         self.args = args
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
@@ -173,29 +186,10 @@ class Demo:
         wait_tcp(mqtt_port, broker, "mosquitto")
         mqtt_url = f"mqtt://{LOOPBACK}:{mqtt_port}"
         env = self._collector_env(mqtt_url, http_port)
-        token = subprocess.run(
-            [
-                PYTHON,
-                "-m",
-                "collector",
-                "token",
-                "create",
-                "--role",
-                "technician",
-                "--name",
-                "demo",
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if token.returncode != 0:
-            raise DemoError(f"collector token create failed: {token.stderr.strip()}")
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
-        token_file.write_text(token.stdout.strip() + "\n", encoding="utf-8")
+        token_file.write_text(_token(env, "technician", "demo") + "\n", encoding="utf-8")
+        self.viewer_token = _token(env, "viewer", "demo fleet page")
         collector = Child(
             "collector", [PYTHON, "-m", "collector"], env=env, log=logs / "collector.log", cwd=ROOT
         )
@@ -243,15 +237,16 @@ class Demo:
         self.children = []
 
 
-def banner(url: str, args: argparse.Namespace, state: Path) -> str:
+def banner(url: str, args: argparse.Namespace, state: Path, viewer_token: str) -> str:
     return "\n".join(
         [
             "",
             "=" * 72,
             f"  Citizen Feedback demo: {args.devices} counters in Chiang Mai, x{args.speed:g}",
             f"  Office map   {url}/",
-            f"  Fleet        {url}/fleet",
-            f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/docs",
+            f"  Fleet        {url}/fleet#token={viewer_token}",
+            f"  Viewer token {viewer_token}  (fleet page and API, expires in a day)",
+            f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
             "=" * 72,
@@ -273,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state), flush=True)
+        print(banner(url, args, demo.state, demo.viewer_token), flush=True)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from collector.api import hygiene
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings
 from collector.config import Settings
@@ -59,9 +60,14 @@ def create_app(
         version="1",
         summary="Office pins, fleet state, ratings; ingest of the counters' MQTT messages.",
         lifespan=lifespan,
+        # No Swagger UI: it needs an inline script and a CDN (CSP script-src 'self', offline
+        # offices). The OpenAPI document stays public: the API's shape is no secret, its data is.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.collector = collector
     install_error_handlers(app)
+    hygiene.install(app, settings)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
     for router in routers:
