@@ -27,5 +27,5 @@ class ConflictError(CollectorError):
     """A write that contradicts the registry (e.g. a device of an unknown office)."""
 
 
-class ForbiddenError(CollectorError, PermissionError):
+class ForbiddenError(CollectorError):
     """The caller is known but may not do this (e.g. a technician outside its scope)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from collector.errors import NotFoundError
 from collector.storage import Driver, Row
@@ -54,10 +54,14 @@ class OfficePatch(BaseModel):
     lon: Longitude | None = None
 
     @model_validator(mode="after")
-    def _check_fields(self) -> OfficePatch:
+    def _check_lat_lon(self) -> OfficePatch:
         _lat_lon_together(self)
-        _no_null(self, nullable={"lat", "lon"})
         return self
+
+    @field_validator("name_th", "name_en", "agency", "province", "address")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        return _no_null(value)
 
 
 def _lat_lon_together(model: BaseModel) -> None:
@@ -67,10 +71,11 @@ def _lat_lon_together(model: BaseModel) -> None:
         raise ValueError("lat and lon go together: give both (or both null)")
 
 
-def _no_null(model: BaseModel, nullable: set[str]) -> None:
-    for name in sorted(model.model_fields_set - nullable):
-        if getattr(model, name) is None:
-            raise ValueError(f"{name} cannot be null (leave it out to keep its value)")
+def _no_null(value: str | None) -> str:
+    """Runs only on values given (a left-out field keeps its value)."""
+    if value is None:
+        raise ValueError("cannot be null (leave it out to keep its value)")
+    return value
 
 
 class DeviceIn(BaseModel):
@@ -93,10 +98,10 @@ class DevicePatch(BaseModel):
     counter_label: Annotated[str, Field(max_length=100)] | None = None
     credential_fingerprint: Annotated[str, Field(max_length=200)] | None = None
 
-    @model_validator(mode="after")
-    def _check_fields(self) -> DevicePatch:
-        _no_null(self, nullable={"credential_fingerprint"})
-        return self
+    @field_validator("office_id", "counter_label")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        return _no_null(value)
 
 
 async def get_device(driver: Driver, device_id: str) -> Row:

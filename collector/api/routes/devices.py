@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector.api.deps import (
@@ -23,6 +23,7 @@ from collector.api.deps import (
     PrincipalDep,
     RegistrarDep,
     SettingsDep,
+    get_principal,
 )
 from collector.fleet import device_rows, device_view, iso, public_device_view
 from collector.registry import DeviceIn, DevicePatch, Latitude, Longitude
@@ -43,7 +44,10 @@ from protocols import (
     topic,
 )
 
-router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/devices", tags=["devices"], dependencies=[Depends(get_principal)]
+)
 DevicePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep
+from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep, get_principal
 from collector.audit import record
 from collector.pins import clear_manual_pin, effective_pin, pin_flags, set_manual_pin
 from collector.registry import (
@@ -22,7 +22,10 @@ from collector.registry import (
 from collector.registry_writes import create_office, put_office, update_office
 from collector.storage import Driver, Row
 
-router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/offices", tags=["offices"], dependencies=[Depends(get_principal)]
+)
 OfficePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from collector.api.deps import DriverDep, FleetDep, OpsDep, PageDep, SettingsDep
+from collector.api.deps import DriverDep, FleetDep, OpsDep, PageDep, SettingsDep, get_principal
 from collector.audit import entries
 from collector.fleet import alert_dict, compute_alerts, iso
 from collector.registry import quarantine
 
-router = APIRouter(prefix="/api/v1", tags=["ops"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(prefix="/api/v1", tags=["ops"], dependencies=[Depends(get_principal)])
 
 
 @router.get("/alerts", summary="Current fleet alerts (viewer, technician, ops)")

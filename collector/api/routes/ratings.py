@@ -15,12 +15,15 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
-from collector.api.deps import DriverDep, PrincipalDep, SettingsDep
+from collector.api.deps import DriverDep, PrincipalDep, SettingsDep, get_principal
 from collector.rating_privacy import public_window, suppress
 
-router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/ratings", tags=["ratings"], dependencies=[Depends(get_principal)]
+)
 
 
 def _ms(value: datetime | None, name: str) -> int | None:
