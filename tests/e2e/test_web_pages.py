@@ -27,6 +27,7 @@ from tests.e2e.browser import ARTIFACTS_DIR, Page, launch
 from tests.e2e.web_system import (
     COUNTERS,
     MANUAL_PIN_OFFICE,
+    TOKEN,
     RunningSystem,
     register,
     run_collector,
@@ -53,8 +54,13 @@ def page(tmp_path: Path) -> Iterator[Page]:
         yield browser.new_page()
 
 
-def assert_no_console_errors(page: Page) -> None:
-    problems = [str(m) for m in page.console_errors()]
+def assert_no_console_errors(page: Page, *, allow_refused_token: bool = False) -> None:
+    """No errors; ``allow_refused_token``: but the one 401 of a deliberately wrong token."""
+    problems = [
+        str(m)
+        for m in page.console_errors()
+        if not (allow_refused_token and "401" in m.text and "/api/v1/" in m.text)
+    ]
     assert problems == [], problems
 
 
@@ -87,11 +93,31 @@ def test_map_shows_a_marker_and_a_row_per_pinned_office(demo: RunningSystem, pag
     assert_no_console_errors(page)
 
 
+def sign_in(page: Page, token: str) -> None:
+    """Types ``token`` into the fleet page's form, as a person would, and submits it."""
+    page.evaluate(
+        f"(() => {{ const input = document.getElementById('token-input'); input.value = {token!r};"
+        " document.getElementById('token-form').requestSubmit(); })()"
+    )
+
+
 def test_fleet_lists_every_device_and_marks_the_offline_one(
     demo: RunningSystem, page: Page
 ) -> None:
     page.goto(f"{demo.base_url}/fleet")
+    # Without a token the fleet page asks for one and shows no device.
+    page.wait_for("document.body.dataset.auth === 'needed'")
+    assert not page.evaluate("document.getElementById('token-form').hidden")
+    assert page.evaluate("document.querySelectorAll('#fleet tbody tr[data-device-id]').length") == 0
+    assert page.evaluate("document.getElementById('status').textContent") == "ต้องใช้โทเค็นเพื่อดูอุปกรณ์"
+    page.screenshot(SHOTS / "fleet-token-th.png")
+    sign_in(page, "cf_not-a-real-token")
+    page.wait_for("document.body.dataset.auth === 'needed' && "
+                  "document.getElementById('status').classList.contains('error')")  # fmt: skip
+    assert page.evaluate("sessionStorage.getItem('cf_token')") is None  # a refused token is dropped
+    sign_in(page, demo.viewer_token)
     page.wait_for("document.body.dataset.loaded === 'true'")
+    assert page.evaluate("document.getElementById('token-form').hidden")
     rows = page.evaluate(
         "Object.fromEntries(Array.from(document.querySelectorAll('#fleet tbody tr')).map(r => "
         "[r.dataset.deviceId, {online: r.dataset.online, cls: r.className, "
@@ -123,11 +149,40 @@ def test_fleet_lists_every_device_and_marks_the_offline_one(
     assert (
         page.evaluate("document.activeElement.closest('tr').dataset.deviceId") == "cm-hang-dong-c01"
     )
-    assert_no_console_errors(page)
+    # The token is the tab's: a reload keeps the page signed in.
+    page.goto(f"{demo.base_url}/fleet")
+    page.wait_for("document.body.dataset.loaded === 'true'")
+    assert_no_console_errors(page, allow_refused_token=True)
 
 
 def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page) -> None:
-    page.goto(f"{demo.base_url}/offices/cm-mueang-chiang-mai-dol")
+    office_url = f"{demo.base_url}/offices/cm-mueang-chiang-mai-dol"
+    page.goto(office_url)
+    page.wait_for("document.body.dataset.loaded === 'true'")
+    # Anyone: the public summary. The test ratings are minutes old, inside the hour still
+    # running, which public figures leave out: nothing is shown, and the page says why.
+    public = page.evaluate(
+        "({name: document.getElementById('office-name').textContent,"
+        " total: document.getElementById('total').textContent,"
+        " privacy: document.getElementById('privacy').hidden ? null :"
+        "   document.getElementById('privacy').textContent,"
+        " hidden: document.querySelectorAll('#scores tbody tr[data-hidden]').length,"
+        " devices: Array.from(document.querySelectorAll('#fleet tbody tr[data-device-id]'))"
+        "   .map(r => r.cells.length),"
+        " columns: Array.from(document.querySelectorAll('#fleet thead th'))"
+        "   .filter(th => !th.hidden).length})"
+    )
+    page.screenshot(SHOTS / "office-public-th.png")
+    assert public["name"] == "ที่ว่าการอำเภอเมืองเชียงใหม่"
+    # (8 when the hour turned between the ratings and now: 8 >= k, every score count < k)
+    assert public["total"] in ("น้อยกว่า 5", "8")
+    assert "น้อยกว่า 5" in (public["privacy"] or "")
+    assert public["hidden"] == 5
+    assert public["devices"] == [2, 2]  # device and status only
+    assert public["columns"] == 2
+    # With an ops token (exact figures), as a signed-in tab would have it.
+    page.evaluate(f"sessionStorage.setItem('cf_token', {TOKEN!r})")
+    page.goto(office_url)
     page.wait_for("document.body.dataset.loaded === 'true'")
     th = page.evaluate(
         "({name: document.getElementById('office-name').textContent,"
@@ -139,6 +194,7 @@ def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page)
         " heading: document.getElementById('summary-heading').textContent})"
     )
     page.screenshot(SHOTS / "office-th.png")
+    assert page.evaluate("document.getElementById('privacy').hidden")
     assert th["name"] == "ที่ว่าการอำเภอเมืองเชียงใหม่"
     assert th["heading"] == "ความพึงพอใจ"
     assert th["total"] == "8"
@@ -294,13 +350,15 @@ def test_map_uses_configured_tiles_with_their_attribution(tiled_server: str, pag
 
 def test_fleet_page_says_so_when_the_api_fails(tiled_server: str, page: Page) -> None:
     """The stub serves no /api/v1/devices: the page keeps its shell and explains, in words."""
-    page.goto(f"{tiled_server}/fleet?lang=en")
+    page.goto(f"{tiled_server}/fleet?lang=en#token=cf_any")  # a link that carries a token
     status = page.wait_for(
         "document.getElementById('status').classList.contains('error') && "
         "document.getElementById('status').textContent"
     )
     assert status == "⚠ Could not load data (HTTP 404); retrying"
     assert page.evaluate("document.querySelectorAll('#fleet thead th').length") == 12
+    assert page.evaluate("location.hash") == ""  # the token left the address bar
+    assert page.evaluate("sessionStorage.getItem('cf_token')") == "cf_any"
     unexpected = [
         str(m)
         for m in page.console_errors()

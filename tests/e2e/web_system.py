@@ -98,8 +98,20 @@ def read_offices() -> list[dict[str, str]]:
 @dataclass
 class RunningSystem:
     base_url: str
-    api: httpx.Client
+    api: httpx.Client  # with the ops token
     offices: list[dict[str, str]]
+    viewer_token: str  # made with ``python -m collector token create --role viewer``
+
+
+def create_token(env: dict[str, str], role: str) -> str:
+    """A token from the real CLI, on the running collector's database."""
+    made = subprocess.run(
+        [sys.executable, "-m", "collector", "token", "create", "--role", role, "--name", "web"],
+        cwd=REPO, env={**env, "CF_LOG_LEVEL": "WARNING"}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
 
 
 def _wait_ready(api: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -147,7 +159,7 @@ def run_collector(
     api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
     try:
         _wait_ready(api, process, log)
-        yield RunningSystem(base_url, api, read_offices())
+        yield RunningSystem(base_url, api, read_offices(), create_token(env, "viewer"))
     finally:
         api.close()
         process.terminate()
