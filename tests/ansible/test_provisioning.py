@@ -100,6 +100,20 @@ def test_central_secrets_are_readable_by_their_service_only(provisioned: Provisi
     assert _owner_mode(central, Path("etc/citizen-feedback/collector-tls/collector.key"))[2] == (
         "0o600"
     )
+    https_key = Path("etc/citizen-feedback/collector-https/collector.key")
+    assert _owner_mode(central, https_key) == ("root", "root", "0o600")
+
+
+def test_nginx_fronts_the_collector_with_tls(provisioned: Provisioned) -> None:
+    central = provisioned.central
+    site = central / "etc/nginx/sites-enabled/citizen-feedback-collector.conf"
+    assert site.is_symlink()
+    text = (central / str(site.readlink()).lstrip("/")).read_text()  # absolute inside the target
+    assert f"server 127.0.0.1:{provisioned.deployment.http_port};" in text
+    assert "ssl_certificate /etc/citizen-feedback/collector-https/collector.crt;" in text
+    assert not (central / "etc/nginx/sites-enabled/default").exists()
+    check = in_target(central, "nginx", "-t")
+    assert check.returncode == 0, check.stderr
 
 
 def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
@@ -181,7 +195,8 @@ def test_the_pi_boot_config_gives_the_uart_to_the_gps(provisioned: Provisioned) 
 
 def test_the_office_and_device_are_registered_at_the_collector(provisioned: Provisioned) -> None:
     base = f"http://127.0.0.1:{provisioned.deployment.http_port}/api/v1"
-    device = httpx.get(f"{base}/devices/{DEVICE_ID}", timeout=10).json()
+    ops = {"Authorization": f"Bearer {provisioned.deployment.ops_token}"}  # the fleet view
+    device = httpx.get(f"{base}/devices/{DEVICE_ID}", headers=ops, timeout=10).json()
     assert device["office_id"] == OFFICE_ID
     fingerprint = in_target(
         provisioned.counter, "openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
