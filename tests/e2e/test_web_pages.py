@@ -3,25 +3,22 @@
 A private Mosquitto, ``python -m collector`` on SQLite, the 25 Chiang Mai district offices
 registered through the API, and six simulated counters publishing real protocol messages
 (tests/e2e/web_system.py). The browser loads the map, fleet and office pages and reads what a
-person would see; screenshots go to ``test-artifacts/web/``. A few checks of the page server
-itself (languages, cookie, static files, tile settings) need no browser.
+person would see; screenshots go to ``test-artifacts/web/``. The page server's own checks
+(languages, cookie, static files, tile settings) are in test_page_server.py.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from collector.errors import ConfigError
-from collector.web import install, make_router
-from collector.web.i18n import COOKIE_NAME, STRINGS
+from collector.web import install
 from collector.web.settings import WebSettings
 from tests.e2e.browser import ARTIFACTS_DIR, Page, launch
 from tests.e2e.web_system import (
@@ -29,8 +26,10 @@ from tests.e2e.web_system import (
     MANUAL_PIN_OFFICE,
     TOKEN,
     RunningSystem,
+    assert_no_console_errors,
     register,
     run_collector,
+    sign_in,
     simulate,
     wait_ingested,
 )
@@ -52,16 +51,6 @@ def demo(mosquitto: MosquittoBroker, tmp_path: Path) -> Iterator[RunningSystem]:
 def page(tmp_path: Path) -> Iterator[Page]:
     with launch(tmp_path / "chromium") as browser:
         yield browser.new_page()
-
-
-def assert_no_console_errors(page: Page, *, allow_refused_token: bool = False) -> None:
-    """No errors; ``allow_refused_token``: but the one 401 of a deliberately wrong token."""
-    problems = [
-        str(m)
-        for m in page.console_errors()
-        if not (allow_refused_token and "401" in m.text and "/api/v1/" in m.text)
-    ]
-    assert problems == [], problems
 
 
 def test_map_shows_a_marker_and_a_row_per_pinned_office(demo: RunningSystem, page: Page) -> None:
@@ -91,14 +80,6 @@ def test_map_shows_a_marker_and_a_row_per_pinned_office(demo: RunningSystem, pag
     assert page.evaluate("!!document.getElementById('no-tiles')"), "no-tiles note missing"
     assert page.evaluate("document.querySelectorAll('.legend li').length") == 3
     assert_no_console_errors(page)
-
-
-def sign_in(page: Page, token: str) -> None:
-    """Types ``token`` into the fleet page's form, as a person would, and submits it."""
-    page.evaluate(
-        f"(() => {{ const input = document.getElementById('token-input'); input.value = {token!r};"
-        " document.getElementById('token-form').requestSubmit(); })()"
-    )
 
 
 def test_fleet_lists_every_device_and_marks_the_offline_one(
@@ -230,63 +211,6 @@ def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page)
     )
     page.screenshot(SHOTS / "fleet-en.png")
     assert_no_console_errors(page)
-
-
-# The page server itself: no browser needed. ------------------------------------------------
-
-
-@pytest.fixture
-async def pages_client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install(app, WebSettings())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pages.test") as client:
-        yield client
-
-
-def test_every_string_exists_in_both_languages() -> None:
-    assert set(STRINGS["th"]) == set(STRINGS["en"])
-    for lang, table in STRINGS.items():
-        empty = [key for key, text in table.items() if not text.strip()]
-        assert empty == [], f"{lang}: empty strings {empty}"
-
-
-async def test_thai_by_default_english_by_query_and_remembered_by_cookie(
-    pages_client: httpx.AsyncClient,
-) -> None:
-    first = await pages_client.get("/fleet")
-    assert first.status_code == 200
-    assert '<html lang="th">' in first.text
-    assert "อุปกรณ์ทั้งหมด" in first.text
-    assert COOKIE_NAME not in first.cookies
-
-    english = await pages_client.get("/map?lang=en")
-    assert '<html lang="en">' in english.text
-    assert "Office map" in english.text
-    assert english.cookies.get(COOKIE_NAME) == "en"
-
-    remembered = await pages_client.get("/offices/cm-fang-dol")  # the client keeps the cookie
-    assert '<html lang="en">' in remembered.text
-    assert (await pages_client.get("/map?lang=xx")).text.count('<html lang="en">') == 1
-    assert '<html lang="th">' in (await pages_client.get("/map?lang=th")).text
-
-
-async def test_bad_office_id_and_path_escapes_are_refused(pages_client: httpx.AsyncClient) -> None:
-    assert (await pages_client.get("/offices/..%2Fetc")).status_code == 404
-    assert (await pages_client.get("/offices/NOT_AN_ID")).status_code == 404
-    assert (await pages_client.get("/static/%2e%2e/pages.py")).status_code == 404
-    assert (await pages_client.get("/static/..%2fpages.py")).status_code == 404
-    assert (await pages_client.get("/static/css/..%2f..%2f..%2fconfig.py")).status_code == 404
-    assert (await pages_client.get("/static/nope.js")).status_code == 404
-    leaflet = await pages_client.get("/static/vendor/leaflet/leaflet.js")
-    assert leaflet.status_code == 200
-    assert "javascript" in leaflet.headers["content-type"]
-
-
-def test_a_malformed_tile_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CF_TILE_URL", "ftp://tiles.example/{z}/{x}/{y}.png")
-    with pytest.raises(ConfigError, match=r"^CF_TILE_URL: .*\{z\}"):
-        make_router()
 
 
 @pytest.fixture

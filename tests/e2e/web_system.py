@@ -38,6 +38,7 @@ from protocols import (
     now,
     topic,
 )
+from tests.e2e.browser import Page
 from tests.fixtures.broker import MosquittoBroker, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -298,3 +299,21 @@ def wait_ingested(system: RunningSystem) -> dict[str, Any]:
             return devices
         time.sleep(0.3)
     pytest.fail(f"ingest did not finish within 30 s: {devices}")
+
+
+def assert_no_console_errors(page: Page, *, allow_refused_token: bool = False) -> None:
+    """No errors; ``allow_refused_token``: but the one 401 of a deliberately wrong token."""
+    problems = [
+        str(m)
+        for m in page.console_errors()
+        if not (allow_refused_token and "401" in m.text and "/api/v1/" in m.text)
+    ]
+    assert problems == [], problems
+
+
+def sign_in(page: Page, token: str) -> None:
+    """Types ``token`` into the fleet page's form, as a person would, and submits it."""
+    page.evaluate(
+        f"(() => {{ const input = document.getElementById('token-input'); input.value = {token!r};"
+        " document.getElementById('token-form').requestSubmit(); })()"
+    )
