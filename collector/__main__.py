@@ -7,10 +7,7 @@ import asyncio
 import logging
 import sys
 
-import uvicorn
-
 from collector import token_cli
-from collector.api.app import create_app
 from collector.config import Settings, env_help, load_settings
 from collector.errors import CollectorError
 from collector.storage import open_driver
@@ -33,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(settings: Settings) -> None:
+    # Imported here: the decode worker (multiprocessing spawn) re-imports this module as
+    # __mp_main__, and the HTTP stack (uvicorn, FastAPI, limits) would only slow its start.
+    import uvicorn  # noqa: PLC0415
+
+    from collector.api.app import create_app  # noqa: PLC0415
+
     app = create_app(settings)
     config = uvicorn.Config(
         app,

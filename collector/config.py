@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -141,6 +140,8 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_public", "rate_limit_token", "rate_limit_auth_failures")
     @classmethod
     def _check_rate(cls, value: str) -> str:
+        from limits import parse_many  # noqa: PLC0415 - ~1 s to import; only when set
+
         try:
             parse_many(value)
         except ValueError:
