@@ -73,6 +73,9 @@ class Outbox:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Acknowledged events (visitor pseudonyms) are overwritten with zeros, not just
+            # unlinked from the b-tree: a stolen device's file keeps nothing already delivered.
+            self._db.execute("PRAGMA secure_delete=ON")
             # After a big drain the WAL file is truncated back to this size (bytes) on checkpoint.
             self._db.execute("PRAGMA journal_size_limit=8388608")
             self._db.executescript(_SCHEMA)
@@ -196,7 +199,17 @@ class Outbox:
             self._last_seq = max(self._last_seq, acked_seq)
             self._depth -= int(count)
             self._bytes -= int(freed)
+            if self._depth == 0:
+                self._truncate_wal()
             return True
+
+    def _truncate_wal(self) -> None:
+        """With nothing left to send, copy the zeroed pages home and empty the WAL file, which
+        still holds the frames the deleted events were first written in (secure_delete)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            _LOGGER.warning("outbox %s: WAL checkpoint failed: %s", self._path, exc)
 
     # -- limits ----------------------------------------------------------------------------
     def _over_limit(self) -> str | None:
