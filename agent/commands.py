@@ -1,4 +1,4 @@
-"""Remote commands from the collector: identify, reload_config, set_location, ping.
+"""Remote commands from the collector: identify, reload_config, set_location, ping, day_key.set.
 
 Every command gets exactly one ``command.result`` (PROTOCOL.md); an expired one is refused with
 ``ok: false, detail: "expired"`` and not executed. A payload that does not decode is logged and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Protocol
 
 from agent.clock import Clock
@@ -17,6 +18,7 @@ from agent.errors import AgentError
 from protocols import (
     Channel,
     CommandResultBody,
+    DayKeySet,
     Identify,
     Ping,
     ProtocolError,
@@ -38,6 +40,8 @@ class CommandActions(Protocol):
     def reload_config(self) -> str: ...
 
     def set_location(self, lat: float, lon: float, accuracy_m: float | None) -> str: ...
+
+    def set_day_key(self, scheme: str, office: str, day: date, key: bytes) -> str: ...
 
 
 class CommandHandler:
@@ -63,7 +67,7 @@ class CommandHandler:
         except ProtocolError as exc:
             _LOGGER.warning("command rejected: %s (%s)", exc.reason, exc.code)
             return None
-        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping):
+        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping | DayKeySet):
             return None
         if command.body.expired(self._clock.now()):
             ok, detail = False, "expired"
@@ -78,7 +82,7 @@ class CommandHandler:
         self._publish(encode(self._envelopes.command_result(body)))
         return body
 
-    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping) -> str:
+    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping | DayKeySet) -> str:
         if isinstance(command, Identify):
             return self._actions.identify(command.body.seconds)
         if isinstance(command, ReloadConfig):
@@ -86,4 +90,7 @@ class CommandHandler:
         if isinstance(command, SetLocation):
             b = command.body
             return self._actions.set_location(b.lat, b.lon, b.accuracy_m)
+        if isinstance(command, DayKeySet):  # cf2 key delivery (issue 13); the key is not logged
+            k = command.body
+            return self._actions.set_day_key(k.scheme, k.office, k.date, bytes.fromhex(k.key))
         return "pong"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from agent.card.interface import CardSource, ReaderStatus
 from agent.clock import Clock, SystemClock
 from agent.commands import CommandHandler
 from agent.config import AgentConfig, load_config
+from agent.day_key_delivery import install_delivered_key
 from agent.delivery import Delivery
 from agent.envelopes import Envelopes, EventBody
 from agent.errors import AgentError, OutboxError
@@ -294,6 +296,9 @@ class Agent:
     def set_location(self, lat: float, lon: float, accuracy_m: float | None) -> str:
         self.location.set_provisioned(lat, lon, accuracy_m)
         return "location set"
+
+    def set_day_key(self, scheme: str, office: str, day: date, key: bytes) -> str:
+        return install_delivered_key(self.config, scheme, office, day, key)
 
     def reload_config(self) -> str:
         """Apply what can change live (session, heartbeat, location, republish timeout)."""
