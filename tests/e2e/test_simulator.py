@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from agent.simulate.fleet import Fleet, FleetOptions, FleetStatus
 from protocols import ICT, now
+from simulator.fleet import Fleet, FleetOptions, FleetStatus
 from tests.e2e.collector_process import OPS_TOKEN, CollectorProcess
 from tests.e2e.recorder import MqttRecorder
 

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from agent.card.day_key_store import office_today
-from agent.card.synthetic_person import SyntheticPerson
 from agent.config import AgentConfig
 from agent.runtime import Agent, build_agent
 from protocols.day_keys import make_day_keys
 from protocols.pseudonym import day_key, visitor_pseudonym
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.e2e.collector_process import CollectorProcess
 from tests.e2e.recorder import MqttRecorder
 

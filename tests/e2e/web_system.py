@@ -47,12 +47,12 @@ OFFICES_CSV = next(
     (
         p
         for p in (
-            REPO / "agent" / "simulate" / "data" / _CSV_NAME,
+            REPO / "simulator" / "data" / _CSV_NAME,
             REPO.parent / "shared" / "data" / _CSV_NAME,
         )
         if p.exists()
     ),
-    REPO / "agent" / "simulate" / "data" / _CSV_NAME,
+    REPO / "simulator" / "data" / _CSV_NAME,
 )
 TOKEN = "web-test-ops-token-0123456789abcdef"
 

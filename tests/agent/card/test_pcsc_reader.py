@@ -13,8 +13,8 @@ from smartcard import scard
 from agent.card import moi_layout
 from agent.card.day_key_store import office_today
 from agent.card.interface import CardRead
-from agent.card.synthetic_person import SyntheticPerson
 from protocols import day_key, visitor_pseudonym
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.card.conftest import PEPPER, RecordingListener, SourceFactory, day_keys_for
 from tests.fixtures.pcsc import Pcscd, VirtualCards
 
