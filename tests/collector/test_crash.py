@@ -15,8 +15,8 @@ import pytest
 
 from protocols import Channel, topic
 from tests.collector.devices import MqttPeer, rating, wait_for
-from tests.collector.process import CollectorProcess
 from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import CollectorProcess
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ import pytest
 
 from protocols import ICT, now
 from simulator.fleet import Fleet, FleetOptions, FleetStatus
-from tests.e2e.collector_process import OPS_TOKEN, CollectorProcess
 from tests.e2e.recorder import MqttRecorder
+from tests.fixtures.collector_process import OPS_TOKEN, ServingCollector
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ DEVICES = 4
 def test_fleet_publishes_realistic_traffic_survives_an_outage_and_stops_cleanly(
     tmp_path: Path, mosquitto: Any
 ) -> None:
-    collector = CollectorProcess(tmp_path / "collector", mosquitto.url)
+    collector = ServingCollector(tmp_path / "collector", mosquitto.url)
     recorder = MqttRecorder(mosquitto.host, mosquitto.port)
     threads_before = set(threading.enumerate())
     fleet = Fleet(
