@@ -132,7 +132,8 @@ def test_two_shared_workers_on_postgres_one_killed(
     publisher = threading.Thread(target=_stream, args=(peer, payloads, 500.0, done))
     publisher.start()
     try:
-        time.sleep(1.0)
+        # mid-stream: the workers have committed and acknowledged something already
+        wait_for(lambda: any(peer.last_ack(d) for d in DEVICES), timeout=30)
         workers[0].kill()  # its unacknowledged share goes back to the group
         publisher.join()
         expected = per_device * len(DEVICES)
