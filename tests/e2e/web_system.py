@@ -40,19 +40,8 @@ from tests.fixtures.collector_process import ServingCollector
 from tests.fixtures.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-# The simulator's copy of shared/data's file (same rows); the shared original as a fallback.
-_CSV_NAME = "chiang-mai-district-offices.csv"
-OFFICES_CSV = next(
-    (
-        p
-        for p in (
-            REPO / "simulator" / "data" / _CSV_NAME,
-            REPO.parent / "shared" / "data" / _CSV_NAME,
-        )
-        if p.exists()
-    ),
-    REPO / "simulator" / "data" / _CSV_NAME,
-)
+# The simulator's reference data (sources and licences in simulator/data/README.md).
+OFFICES_CSV = REPO / "simulator" / "data" / "chiang-mai-district-offices.csv"
 TOKEN = "web-test-ops-token-0123456789abcdef"
 
 
