@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from agent.card.day_key_store import office_today
-from agent.card.synthetic_person import SyntheticPerson
 from agent.config import AgentConfig
 from agent.runtime import build_agent
 from protocols.pseudonym import cf2_day_key, cf2_visitor_pseudonym
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.e2e.collector_process import CollectorProcess
 from tests.e2e.recorder import MqttRecorder
 from tests.e2e.test_whole_path import RunningAgent

@@ -14,9 +14,9 @@ import pytest
 from agent.card.day_key_store import DayKeyStore
 from agent.card.errors import KeyFileError
 from agent.card.simulated import SimulatedCardSource
-from agent.card.synthetic_person import SyntheticPerson
 from protocols import DayKey, cf2_day_key, cf2_visitor_pseudonym, day_key, visitor_pseudonym
 from protocols.day_keys import make_day_keys
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.card.conftest import CANARY_ID, PEPPER, RecordingListener
 
 TODAY = date(2026, 12, 2)
