@@ -24,9 +24,9 @@ from agent.config import AgentConfig
 from agent.runtime import build_agent
 from protocols.pseudonym import cf2_day_key, cf2_visitor_pseudonym
 from simulator.card.synthetic_person import SyntheticPerson
-from tests.e2e.collector_process import CollectorProcess
 from tests.e2e.recorder import MqttRecorder
 from tests.e2e.test_whole_path import RunningAgent
+from tests.fixtures.collector_process import ServingCollector
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ def test_collector_delivers_cf2_keys_and_the_card_read_uses_them(
     pepper.write_bytes(PEPPER.hex().encode())
     os.chmod(pepper, 0o600)
     recorder = MqttRecorder(mosquitto.host, mosquitto.port)
-    collector = CollectorProcess(
+    collector = ServingCollector(
         tmp_path / "collector",
         mosquitto.url,
         CF_PEPPER_FILE=str(pepper),
