@@ -27,6 +27,7 @@ from collector.services.holidays import holidays
 from collector.services.hours import OFFICE_TZ, open_state
 from collector.services.nearest import nearest
 from collector.services.reader import ImportProblemsError, read_catalogue
+from collector.services.scorecard import office_scorecard, ranking
 from collector.services.search import MAX_QUERY, search
 from collector.services.store import import_catalogue
 from collector.services.zero_copy import zero_copy_report
@@ -156,3 +157,24 @@ async def office_zero_copy(
     until = int(time.time() * 1000)
     report = await zero_copy_report(driver, settings, office_id, until - days * 86_400_000, until)
     return cached_json(request, report, max_age_s=60)
+
+
+@router.get("/offices/{office_id}/scorecard", summary="Satisfaction scorecard (count, interval)")
+async def office_scorecard_view(request: Request, office_id: IdPath, driver: DriverDep) -> Response:
+    await get_office(driver, office_id)
+    card = await office_scorecard(driver, office_id, int(time.time() * 1000))
+    return cached_json(request, card, max_age_s=60)
+
+
+@router.get("/scorecards", summary="Offices ranked by shrunk mean satisfaction (paginated)")
+async def scorecards_view(
+    request: Request,
+    driver: DriverDep,
+    page: PageDep,
+    days: Annotated[
+        int | None, Query(ge=1, le=3660, description="last N days; all if absent")
+    ] = 30,
+) -> Response:
+    items = await ranking(driver, int(time.time() * 1000), days, page.limit, page.offset)
+    payload = {"days": days, "items": items, "next_offset": page.next_offset(len(items))}
+    return cached_json(request, payload, max_age_s=60)
