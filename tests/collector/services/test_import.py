@@ -200,3 +200,11 @@ def test_cli_imports_and_reports_problems(tmp_path: Path) -> None:
     missing = _cli(str(tmp_path / "none.json"), db=db)
     assert missing.returncode == 1
     assert "cannot read" in missing.stderr
+
+
+def test_readme_example_is_valid() -> None:
+    text = (ROOT / "collector" / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Service catalogue", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    catalogue = read_catalogue(block.encode(), "readme.json")
+    assert catalogue.services[0].documents[0].copy_required is False
+    assert catalogue.offerings[0].copies_demanded == [1]
