@@ -159,7 +159,11 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
             )""",
         ],
     ),
-    (5, "service catalogue, documents, offerings, office hours, search", SERVICES_MIGRATION),
+    (
+        5,
+        "service catalogue, documents, offerings, office hours, search; consolidated fixes",
+        SERVICES_MIGRATION,
+    ),
 ]
 
 

@@ -97,6 +97,9 @@ SERVICES_MIGRATION: list[str | dict[str, str]] = [
         PRIMARY KEY (office_id, service_id, weekday, opens_min)
     )""",
     "CREATE INDEX offices_lat_lon ON offices (lat, lon)",
+    # consolidated GPS fixes (protocol: location body ``samples``, ``spread_m``; collector/pins.py)
+    "ALTER TABLE locations ADD COLUMN samples INTEGER",
+    "ALTER TABLE locations ADD COLUMN spread_m DOUBLE PRECISION",
     "CREATE INDEX office_pins_lat_lon ON office_pins (lat, lon)",
     {
         "sqlite": "CREATE VIRTUAL TABLE catalogue_fts USING fts5("
