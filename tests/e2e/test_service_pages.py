@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import uvicorn
 
@@ -256,3 +257,21 @@ def test_search_box_on_the_map_page_finds_a_thai_fragment(server: str, browser: 
     page.goto(f"{server}/services?q=%25_%5C")
     assert page.evaluate("document.querySelectorAll('#results li').length") == 0
     page.screenshot(SHOTS / "search-th-phone.png")
+
+
+def test_offline_base_map_draws_boundaries_and_names(server: str, browser: Browser) -> None:
+    page = _page(browser, 1366)
+    page.goto(f"{server}/map?lang=en")
+    page.wait_for("document.getElementById('map').dataset.basemap === 'loaded'")
+    names = page.evaluate(
+        "Array.from(document.querySelectorAll('.basemap-label')).map(n => n.textContent)"
+    )
+    # province names when zoomed out, district names from zoom 9 (the map fits its pins)
+    assert any("Chiang Mai" in name for name in names), names
+    assert page.evaluate("document.querySelectorAll('.leaflet-basemap-pane path').length") > 900
+    assert "CC BY-IGO" in page.evaluate(
+        "document.querySelector('.leaflet-control-attribution').textContent"
+    )
+    page.screenshot(SHOTS / "basemap-en-desktop.png")
+    licence = httpx.get(f"{server}/static/basemap/SOURCE.md", timeout=10)
+    assert licence.status_code == 200
