@@ -81,7 +81,7 @@ def convert(features: list[dict[str, Any]], level: str, tolerance: float) -> dic
     out = []
     for f in features:
         props = f["properties"]
-        polygons = []
+        polygons: list[list[list[list[float]]]] = []
         largest: tuple[float, Point] = (-1.0, (0.0, 0.0))
         for polygon in sorted(_polygons(f["geometry"]), key=lambda p: -_area_centroid(p[0])[0]):
             outer = [(float(x), float(y)) for x, y in polygon[0]]
