@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import time
 
-from collector.ingest.records import BatchResult, IngestBatch
-from collector.ingest.seq_tracker import SeqState, apply
+from collector.records import BatchResult, IngestBatch
 from collector.storage.driver import Driver, Tx
+from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
 
