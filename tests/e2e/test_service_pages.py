@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from collector.api.app import create_app
-from collector.ingest.records import EventRow, IngestBatch
+from collector.records import EventRow, IngestBatch
 from collector.registry import DeviceIn, upsert_device
 from collector.services.reader import read_catalogue
 from collector.services.store import import_catalogue

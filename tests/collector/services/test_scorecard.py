@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from collector.ingest.records import EventRow, IngestBatch
+from collector.records import EventRow, IngestBatch
 from collector.registry import DeviceIn, upsert_device
 from collector.services.scorecard import card, office_scorecard, ranking
 from collector.storage import Driver

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 
-from collector.ingest.records import EventRow, IngestBatch
+from collector.records import EventRow, IngestBatch
 from collector.registry import DeviceIn, upsert_device
 from collector.services.reader import read_catalogue
 from collector.services.store import import_catalogue
@@ -143,3 +143,19 @@ async def test_no_services_declared_is_unknown(loaded: Driver) -> None:
     assert report["declared"]["status"] == "unknown"
     assert report["measured"]["copy_share"] is None
     assert report["mismatch"] is None
+
+
+async def test_copy_made_events_are_counted_when_stored(loaded: Driver) -> None:
+    """The hook: once ``copy.made`` events reach the events table they are counted apart."""
+    await _declare(loaded, [])
+    one, _ = await _with_counters(loaded)
+    one.visit(DAY1)
+    session = one.rows[0].session
+    body = json.dumps({"session": session, "document": "id_card", "service": None})
+    one._row("copy.made", DAY1 + 5000, session, body)
+    await _store(loaded, one)
+    settings = make_settings("x.db")
+    report = await zero_copy_report(loaded, settings, OFFICE, DAY1 - 1, DAY1 + 86_400_000)
+    measured = report["measured"]
+    assert (measured["copies_made"], measured["copies_requested"]) == (1, 0)
+    assert measured["sessions_with_copy"] == 0  # the office copied; the citizen was not asked
