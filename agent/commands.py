@@ -8,6 +8,7 @@ dropped: without a sound envelope there is no command id to answer.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
@@ -28,6 +29,10 @@ from protocols import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+REMEMBERED_RESULTS = 256
+"""Results kept by command id: a command delivered twice (QoS 1 over a persistent session) is
+answered again with its first result, never executed twice."""
 
 
 class CommandActions(Protocol):
@@ -55,6 +60,7 @@ class CommandHandler:
         self._actions = actions
         self._publish = publish_result
         self.handled = 0
+        self._results: OrderedDict[str, CommandResultBody] = OrderedDict()
 
     def handle(self, payload: bytes) -> CommandResultBody | None:
         """Execute one command payload and publish its result; return the result body."""
@@ -65,6 +71,13 @@ class CommandHandler:
             return None
         if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping):
             return None
+        earlier = self._results.get(str(command.id))
+        if earlier is not None:
+            _LOGGER.info(
+                "command %s %s delivered again: answered, not run", command.type, command.id
+            )
+            self._publish(encode(self._envelopes.command_result(earlier)))
+            return earlier
         if command.body.expired(self._clock.now()):
             ok, detail = False, "expired"
         else:
@@ -74,6 +87,9 @@ class CommandHandler:
                 ok, detail = False, str(exc)
         body = CommandResultBody(command=command.id, ok=ok, detail=detail[:200])
         self.handled += 1
+        self._results[str(command.id)] = body
+        while len(self._results) > REMEMBERED_RESULTS:
+            self._results.popitem(last=False)
         _LOGGER.info("command %s %s: ok=%s %s", command.type, command.id, ok, detail[:80])
         self._publish(encode(self._envelopes.command_result(body)))
         return body
