@@ -85,6 +85,8 @@ class CommandHandler:
                 ok, detail = True, self._run(command)
             except AgentError as exc:
                 ok, detail = False, str(exc)
+            except (OSError, ValueError) as exc:  # e.g. a full disk while remembering a location
+                ok, detail = False, f"failed: {type(exc).__name__}: {exc}"
         body = CommandResultBody(command=command.id, ok=ok, detail=detail[:200])
         self.handled += 1
         self._results[str(command.id)] = body

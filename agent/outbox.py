@@ -92,7 +92,7 @@ class Outbox:
         self._depth = int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
         self._disk_checked = -1e9
         self._disk_low = False
-        self._lost = self._meta("lost_total")
+        self._lost = self._lost_saved = self._meta("lost_total")
         self.reserve = DiskReserve(self._path.with_name(self._path.name + ".reserve"))
         self.reserve.take()
 
@@ -143,10 +143,18 @@ class Outbox:
         with self._lock:
             try:
                 self._make_room()
-                return self._insert(build)
+                event = self._insert(build)
             except (OutboxError, ProtocolError) as exc:
                 self._record_loss(exc)
                 raise
+            if self._lost != self._lost_saved:  # losses counted while the disk was full
+                self._save_lost()
+            return event
+
+    def _save_lost(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'lost_total'", (self._lost,))
+            self._lost_saved = self._lost
 
     def _record_loss(self, exc: Exception) -> None:
         """Count an event that could not be written and declare it with an ``outbox.dropped``.
@@ -177,8 +185,7 @@ class Outbox:
                 second,
             )
             return
-        with contextlib.suppress(sqlite3.Error):
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'lost_total'", (self._lost,))
+        self._save_lost()
         _LOGGER.error(
             "outbox event lost: seq=%s lost_total=%s reserve_released=%s error=%s",
             lost_seq,

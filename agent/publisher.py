@@ -111,6 +111,8 @@ class Publisher:
         self._queue: deque[Callable[[], None]] = deque()
         self.last_error: str | None = None
         self.action_failures = 0
+        self.subscribed = threading.Event()
+        """Set once the broker granted this connection's subscriptions (SUBACK); cleared on loss."""
         self._beat = time.monotonic()
         # A loop round lasts LOOP_TIMEOUT_S; connecting may block for a connect timeout (TCP, then
         # TLS): beyond this without a beat the thread is stuck (see agent.liveness).
@@ -164,6 +166,7 @@ class Publisher:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _run(self) -> None:
@@ -231,6 +234,7 @@ class Publisher:
         finally:
             was = self._connected
             self._connected = False
+            self.subscribed.clear()
             self._client = None
             self._queue.clear()
             if client.is_connected():
@@ -323,6 +327,12 @@ class Publisher:
 
         deliver.__name__ = f"message:{parsed.value}"
         self._queue.append(deliver)
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, codes: list[ReasonCode], _p: Any) -> None:
+        if all(not code.is_failure for code in codes):
+            self.subscribed.set()
+        else:
+            _LOGGER.error("broker refused a subscription: %s", [str(c) for c in codes])
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, rc: ReasonCode, _p: Any) -> None:
         self._listener.puback(mid, not rc.is_failure)

@@ -201,6 +201,7 @@ class Agent:
             if source is not None:
                 source.stop()
         self.publisher.stop()
+        self.delivery.pump()  # apply the acks already received before the outbox closes
         if self.panel is not None:
             self.panel.close()
         self.outbox.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -129,6 +130,12 @@ def prefill(path: Path, count: int) -> None:
 
 
 @pytest.mark.slow
+def waiting(outbox_path: Path) -> int:
+    """Events still in another process's outbox (a read-only look at the WAL database)."""
+    with sqlite3.connect(f"file:{outbox_path}?mode=ro", uri=True, timeout=10) as db:
+        return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
 def test_agent_killed_during_drain_loses_and_doubles_nothing(
     tmp_path: Path, mosquitto: MosquittoBroker
 ) -> None:
@@ -159,6 +166,8 @@ def test_agent_killed_during_drain_loses_and_doubles_nothing(
                 60,
                 "the last agent did not start",
             )
+            # The collector's last ack is in flight: stop once the agent has applied it.
+            wait_until(lambda: waiting(outbox_path) == 0, 30, "the last ack was not applied")
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(15) == 0
