@@ -14,10 +14,10 @@ from pathlib import Path
 
 from agent.config import AgentConfig
 from tests.agent.agent_rig import InProcessAgent, config_data
-from tests.collector.process import CollectorProcess
 from tests.faults.proxy import FaultProxy
 from tests.faults.table import FaultRow
 from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import CollectorProcess
 
 READY_S = 90.0  # a loaded 2-core CI machine can take long to start a Python process
 
