@@ -17,7 +17,7 @@ from tests.agent.agent_rig import InProcessAgent, config_data
 from tests.faults.proxy import FaultProxy
 from tests.faults.table import FaultRow
 from tests.fixtures.broker import MosquittoBroker
-from tests.fixtures.collector_process import CollectorProcess
+from tests.fixtures.collector_process import CollectorProcess, CollectorStartError
 
 READY_S = 90.0  # a loaded 2-core CI machine can take long to start a Python process
 
@@ -33,16 +33,27 @@ class FaultSystem:
         self.tmp_path = tmp_path
         self.broker = broker
         self.db = tmp_path / "collector.db"
-        self.collector = CollectorProcess(
-            tmp_path,
-            {"CF_MQTT_URL": broker.url, "CF_DB_URL": str(self.db), "CF_MQTT_CLIENT_ID": "cf-fault"},
-        )
+        self._env = {
+            "CF_MQTT_URL": broker.url,
+            "CF_DB_URL": str(self.db),
+            "CF_MQTT_CLIENT_ID": "cf-fault",
+        }
+        self.collector = CollectorProcess(tmp_path, self._env)
         self.proxy = FaultProxy(broker.host, broker.port)
         self.collector_crashes = 0
 
     def start(self) -> FaultSystem:
-        self.collector.start()
-        self.collector.wait_ready(READY_S)
+        for attempt in range(3):
+            self.collector.start()
+            try:
+                self.collector.wait_ready(READY_S)
+                return self
+            except CollectorStartError as exc:
+                # The free port was taken between choosing and binding (tests run in parallel
+                # on this machine): a fresh port, not a fault of the system under test.
+                if "address already in use" not in str(exc) or attempt == 2:
+                    raise
+                self.collector = CollectorProcess(self.tmp_path, self._env)
         return self
 
     def stop(self) -> None:
