@@ -8,6 +8,7 @@ dropped: without a sound envelope there is no command id to answer.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import Protocol
@@ -30,6 +31,10 @@ from protocols import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+REMEMBERED_RESULTS = 256
+"""Results kept by command id: a command delivered twice (QoS 1 over a persistent session) is
+answered again with its first result, never executed twice."""
 
 
 class CommandActions(Protocol):
@@ -59,6 +64,7 @@ class CommandHandler:
         self._actions = actions
         self._publish = publish_result
         self.handled = 0
+        self._results: OrderedDict[str, CommandResultBody] = OrderedDict()
 
     def handle(self, payload: bytes) -> CommandResultBody | None:
         """Execute one command payload and publish its result; return the result body."""
@@ -69,6 +75,13 @@ class CommandHandler:
             return None
         if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping | DayKeySet):
             return None
+        earlier = self._results.get(str(command.id))
+        if earlier is not None:
+            _LOGGER.info(
+                "command %s %s delivered again: answered, not run", command.type, command.id
+            )
+            self._publish(encode(self._envelopes.command_result(earlier)))
+            return earlier
         if command.body.expired(self._clock.now()):
             ok, detail = False, "expired"
         else:
@@ -76,8 +89,13 @@ class CommandHandler:
                 ok, detail = True, self._run(command)
             except AgentError as exc:
                 ok, detail = False, str(exc)
+            except (OSError, ValueError) as exc:  # e.g. a full disk while remembering a location
+                ok, detail = False, f"failed: {type(exc).__name__}: {exc}"
         body = CommandResultBody(command=command.id, ok=ok, detail=detail[:200])
         self.handled += 1
+        self._results[str(command.id)] = body
+        while len(self._results) > REMEMBERED_RESULTS:
+            self._results.popitem(last=False)
         _LOGGER.info("command %s %s: ok=%s %s", command.type, command.id, ok, detail[:80])
         self._publish(encode(self._envelopes.command_result(body)))
         return body
