@@ -54,6 +54,10 @@ class MqttSettings(_Section):
     backoff_min_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     window: Annotated[int, Field(ge=1, le=60000)] = 1000
+    # The broker keeps this device's session (subscriptions, queued commands) this long while
+    # it is offline; longer than the longest command expiry the API allows (1 day). 0 = clean
+    # start, commands sent while offline are lost.
+    session_expiry_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 2 * 86400
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -137,6 +141,10 @@ class LocationSettings(_Section):
     max_eph_m: Annotated[float, Field(gt=0)] = 50.0
     move_threshold_m: Annotated[float, Field(gt=0)] = 100.0
     republish_interval_s: Annotated[float, Field(ge=10)] = 900.0
+    # After start (and after a move) good fixes are sampled this long and sent as one
+    # consolidated fix (median, spread, count); 0 turns consolidation off.
+    consolidate_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    consolidate_max_fixes: Annotated[int, Field(ge=2, le=3600)] = 120
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     accuracy_m: Annotated[float, Field(ge=0)] | None = None

@@ -10,6 +10,7 @@ import sys
 from collector import token_cli
 from collector.config import Settings, env_help, load_settings
 from collector.errors import CollectorError
+from collector.services import cli as services_cli
 from collector.storage import open_driver
 
 _LOGGER = logging.getLogger("collector")
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run ingest and the HTTP server (the default)")
     sub.add_parser("migrate", help="bring the database schema up to date and exit")
     token_cli.add_parser(sub)
+    services_cli.add_parser(sub)
     return parser
 
 
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "services":
+            return services_cli.run(args, settings)
         elif args.command == "token":
             print(asyncio.run(token_cli.run(args, settings)))
         else:

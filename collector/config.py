@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,12 @@ class Settings(BaseSettings):
     pin_shared_within_m: float = Field(
         10, ge=0, description="flag two offices whose pins are this close"
     )
+    zero_copy_threshold: float = Field(
+        0.1, ge=0, le=1, description="zero-copy: flag a share of sessions with a copy above this"
+    )
+    zero_copy_min_sessions: int = Field(
+        20, ge=1, description="zero-copy: sessions needed before a measured share is flagged"
+    )
     bootstrap_ops_token: str | None = Field(
         None,
         description="if set, this token is valid for role ops (hashed at start); "
@@ -110,6 +117,20 @@ class Settings(BaseSettings):
     rate_limit_token: str = Field("3000/minute", description="requests per API token")
     rate_limit_auth_failures: str = Field(
         "30/minute", description="refused tokens per client address before 429"
+    )
+    pepper_file: Path | None = Field(
+        None,
+        description="master pepper (32+ raw bytes or 64+ hex), mode 0600/0400 and owned by the "
+        "collector's user; set it to deliver cf2 day keys over the commands channel",
+    )
+    office_timezone: str = Field(
+        "Asia/Bangkok", description="IANA time zone of the offices' local date (day keys)"
+    )
+    day_key_interval_s: float = Field(
+        60, gt=0, le=3600, description="how often the day-key delivery looks for work"
+    )
+    day_key_resend_s: float = Field(
+        600, gt=0, le=86400, description="resend an unacknowledged day key after this long"
     )
     log_level: str = Field("INFO", description="logging level")
 
@@ -146,6 +167,15 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError:
             raise ValueError("must be like 300/minute or 10/second;300/hour") from None
+        return value
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
         return value
 
     @field_validator("log_level")

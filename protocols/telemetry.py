@@ -31,6 +31,9 @@ class HeartbeatBody(WireModel):
     disk_free_mb: Annotated[float, Field(ge=0)] | None = None
     # Additive (v1): rating presses ignored as misuse (too fast, or a second rating of a session).
     misuse_presses: Annotated[int, Field(ge=0)] | None = None
+    # Additive (v1): events the outbox could not write at all (full disk, I/O error) since it
+    # began; each is also declared by an outbox.dropped when the disk reserve allows.
+    lost_events: Annotated[int, Field(ge=0)] | None = None
 
 
 class LocationBody(WireModel):
@@ -41,6 +44,11 @@ class LocationBody(WireModel):
     hdop: Annotated[float, Field(ge=0)] | None = None
     sats: Annotated[int, Field(ge=0)] | None = None
     fix: Literal["2d", "3d"] | None = None
+    # Additive (v1): a consolidated fix. ``lat``/``lon`` are then the median of ``samples`` good
+    # fixes taken over ``window_s`` seconds and ``spread_m`` the radius holding 68 % of them.
+    samples: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    spread_m: Annotated[float, Field(ge=0)] | None = None
+    window_s: Annotated[float, Field(ge=0)] | None = None
 
 
 class _TelemetryBase(WireModel):

@@ -1,7 +1,7 @@
 """``make demo``: a private broker, the collector on SQLite and a simulated fleet, on loopback.
 
 Starts, each in its own process group: Mosquitto (from firmware-config's template, plain MQTT
-on 127.0.0.1), the collector (SQLite in the state directory), and ``python -m agent simulate``
+on 127.0.0.1), the collector (SQLite in the state directory), and ``python -m simulator``
 (the real agent code, many counters), then prints the URL of the web pages. Ctrl-C (SIGINT) or
 SIGTERM stops the simulator first (every agent publishes ``offline``), then the collector, then
 the broker, and leaves no process behind. Options come from arguments or ``DEMO_*`` variables.
@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 from broker_config import LOOPBACK, write_config
+from demo_services import DemoServicesError, load_demo_services
 from process_group import Child
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +96,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sim-arg",
         action="append",
         default=[],
-        help="extra argument for python -m agent simulate (repeatable), e.g. --sim-arg=--seed=7",
+        help="extra argument for python -m simulator (repeatable), e.g. --sim-arg=--seed=7",
     )
     return parser.parse_args(argv)
 
@@ -188,7 +189,8 @@ class Demo:
         env = self._collector_env(mqtt_url, http_port)
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
-        token_file.write_text(_token(env, "technician", "demo") + "\n", encoding="utf-8")
+        technician = _token(env, "technician", "demo")
+        token_file.write_text(technician + "\n", encoding="utf-8")
         self.viewer_token = _token(env, "viewer", "demo fleet page")
         collector = Child(
             "collector", [PYTHON, "-m", "collector"], env=env, log=logs / "collector.log", cwd=ROOT
@@ -202,8 +204,7 @@ class Demo:
             [
                 PYTHON,
                 "-m",
-                "agent",
-                "simulate",
+                "simulator",
                 "--mqtt-url",
                 mqtt_url,
                 "--collector-url",
@@ -222,6 +223,10 @@ class Demo:
             cwd=ROOT,
         )
         self.children.append(simulator)
+        try:
+            print("demo: services " + load_demo_services(url, technician), flush=True)
+        except DemoServicesError as exc:
+            raise DemoError(f"service catalogue: {exc}") from exc
         return url
 
     def failed(self) -> Child | None:
@@ -246,6 +251,7 @@ def banner(url: str, args: argparse.Namespace, state: Path, viewer_token: str) -
             f"  Office map   {url}/",
             f"  Fleet        {url}/fleet#token={viewer_token}",
             f"  Viewer token {viewer_token}  (fleet page and API, expires in a day)",
+            f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",

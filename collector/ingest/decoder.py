@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from collector.ingest.records import (
+from collector.records import (
     CommandResultRow,
     DeadLetter,
     EventRow,
@@ -130,6 +130,8 @@ def _add(batch: IngestBatch, msg: RawMessage, parsed: Topic | None) -> None:
                 b.hdop,
                 b.sats,
                 b.fix,
+                b.samples,
+                b.spread_m,
             )
         )
     elif isinstance(message, State):

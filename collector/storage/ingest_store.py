@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import time
 
-from collector.ingest.records import BatchResult, IngestBatch
-from collector.ingest.seq_tracker import SeqState, apply
+from collector.records import BatchResult, IngestBatch
 from collector.storage.driver import Driver, Tx
+from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ LOCATION_COLUMNS = [
     ("hdop", "float8"),
     ("sats", "integer"),
     ("fix", "text"),
+    ("samples", "integer"),
+    ("spread_m", "float8"),
 ]
 RESULT_COLUMNS = [
     ("id", "text"),
@@ -237,6 +239,8 @@ async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
                         r.hdop,
                         r.sats,
                         r.fix,
+                        r.samples,
+                        r.spread_m,
                     )
                     for r in batch.locations
                 ],

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
+from collector.web import service_pages
 from collector.web.pages import make_router, make_router_and_settings
 from collector.web.settings import WebSettings
 
@@ -20,6 +21,7 @@ def install(app: FastAPI, settings: WebSettings | None = None) -> None:
     the security headers allow images from the tile server."""
     router, settings = make_router_and_settings(settings)
     app.include_router(router)
+    app.include_router(service_pages.make_router(settings))
     tiles = urlsplit(settings.tile_url)
     if tiles.scheme in ("http", "https") and tiles.netloc:
         origins = list(getattr(app.state, "csp_img_origins", []))

@@ -49,7 +49,7 @@ def _device(caller: str) -> dict[str, Any]:
 
 
 # (method, path template) -> (who, success status, request for a caller: path, json)
-Request = tuple[str, dict[str, Any] | None]
+Request = tuple[str, Any]
 EXPECTED: dict[tuple[str, str], tuple[dict[str, Any], int, Any]] = {
     ("GET", "/healthz"): (PROBE, 200, lambda c: ("/healthz", None)),
     ("GET", "/readyz"): (PROBE, 200, lambda c: ("/readyz", None)),
@@ -85,6 +85,24 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, Any], int, Any]] = {
     ("GET", "/api/v1/dead-letters"): (OPS, 200, lambda c: ("/api/v1/dead-letters", None)),
     ("GET", "/api/v1/quarantine"): (FLEET, 200, lambda c: ("/api/v1/quarantine", None)),
     ("GET", "/api/v1/audit"): (OPS, 200, lambda c: ("/api/v1/audit", None)),
+    ("GET", "/api/v1/services"): (PUBLIC, 200, lambda c: ("/api/v1/services", None)),
+    ("GET", "/api/v1/services/search"): (
+        PUBLIC, 200, lambda c: ("/api/v1/services/search?q=x", None)),
+    ("POST", "/api/v1/services/import"): (
+        REGISTRAR, 200, lambda c: ("/api/v1/services/import?dry_run=true", [])),
+    ("GET", "/api/v1/services/{service_id}"): (  # an unknown service: 404 once past the check
+        PUBLIC, 404, lambda c: ("/api/v1/services/no-such-service", None)),
+    ("GET", "/api/v1/nearest"): (
+        PUBLIC, 200, lambda c: ("/api/v1/nearest?lat=18.7&lon=98.9", None)),
+    ("GET", "/api/v1/offices/{office_id}/services"): (
+        PUBLIC, 200, lambda c: (f"/api/v1/offices/{OFFICE}/services", None)),
+    ("GET", "/api/v1/offices/{office_id}/hours"): (
+        PUBLIC, 200, lambda c: (f"/api/v1/offices/{OFFICE}/hours", None)),
+    ("GET", "/api/v1/offices/{office_id}/zero-copy"): (
+        PUBLIC, 200, lambda c: (f"/api/v1/offices/{OFFICE}/zero-copy", None)),
+    ("GET", "/api/v1/offices/{office_id}/scorecard"): (
+        PUBLIC, 200, lambda c: (f"/api/v1/offices/{OFFICE}/scorecard", None)),
+    ("GET", "/api/v1/scorecards"): (PUBLIC, 200, lambda c: ("/api/v1/scorecards", None)),
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import pytest
 from collector.audit import CLI_ACTOR
 from collector.errors import ConflictError
 from collector.ingest.decoder import build_batch
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 from collector.registry import DeviceIn, OfficeIn, quarantine
 from collector.registry_writes import put_device, put_office
 from collector.storage import Driver, open_driver
