@@ -28,6 +28,10 @@ class Counts:
     distinct: int
 
 
+# The fleet views (/metrics, the devices' fleet view) need a token since issue 13 item 9.
+OPS_TOKEN = "cf_faults-ops-token-0123456789abcdefghijklmn"
+
+
 class FaultSystem:
     def __init__(self, tmp_path: Path, broker: MosquittoBroker) -> None:
         self.tmp_path = tmp_path
@@ -37,7 +41,9 @@ class FaultSystem:
             "CF_MQTT_URL": broker.url,
             "CF_DB_URL": str(self.db),
             "CF_MQTT_CLIENT_ID": "cf-fault",
+            "CF_BOOTSTRAP_OPS_TOKEN": OPS_TOKEN,
         }
+        self.ops_headers = {"Authorization": f"Bearer {OPS_TOKEN}"}
         self.collector = CollectorProcess(tmp_path, self._env)
         self.proxy = FaultProxy(broker.host, broker.port)
         self.collector_crashes = 0

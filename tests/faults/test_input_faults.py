@@ -153,8 +153,11 @@ def test_hostile_device_beside_an_honest_one(system: FaultSystem, fault_table: F
             sent = rig.agent.outbox.last_seq
             system.wait_stored(honest, sent, 120)
             crashes = agent_crashes(rig)
-        metrics = httpx.get(f"{system.collector.url}/metrics", timeout=10).status_code
-        devices = httpx.get(f"{system.collector.url}/api/v1/devices", timeout=10).status_code
+        ops = system.ops_headers
+        metrics = httpx.get(f"{system.collector.url}/metrics", headers=ops, timeout=10).status_code
+        devices = httpx.get(
+            f"{system.collector.url}/api/v1/devices", headers=ops, timeout=10
+        ).status_code
     finally:
         for channel in (Channel.STATE, Channel.LOCATION, Channel.HEARTBEAT, Channel.EVENTS):
             peer.publish_raw(topic(hostile, channel), b"", retain=True)
