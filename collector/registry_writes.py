@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from collector.audit import Actor, record
+from collector.audit import CLI_ACTOR, Actor, record
 from collector.errors import ConflictError, ForbiddenError, NotFoundError
 from collector.registry import DeviceIn, OfficeIn
 from collector.storage import Row, Tx
@@ -204,3 +204,20 @@ async def put_device(
             return True, True
         changes = device.model_dump(include=device.model_fields_set - {"device_id"})
         return False, await _update_device(tx, actor, row, changes, may_write)
+
+
+def _anywhere(_office_id: str, _province: str | None) -> bool:
+    return True
+
+
+async def upsert_office(driver: Driver, office: OfficeIn) -> bool:
+    """Create, or change the fields given, as the collector host (audited as ``cli``); True when
+    created. For scripts and tests that seed the registry without the API."""
+    created, _changed = await put_office(driver, CLI_ACTOR, office, _anywhere)
+    return created
+
+
+async def upsert_device(driver: Driver, device: DeviceIn) -> bool:
+    """:func:`upsert_office` for a device."""
+    created, _changed = await put_device(driver, CLI_ACTOR, device, _anywhere)
+    return created

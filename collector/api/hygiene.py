@@ -70,8 +70,8 @@ class SecurityHeaders:
                 for name, value in BASE_HEADERS.items():
                     headers[name] = value
                 headers["content-security-policy"] = csp
-                if api:
-                    headers["cache-control"] = "no-store"
+                if api and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"  # unless a public route chose caching
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
