@@ -154,6 +154,7 @@ class Subscriber:
                 msg.qos,
                 int(time.time() * 1000),
                 self.generation,
+                bool(msg.retain),
             )
         )
 
