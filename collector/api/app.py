@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from collector.api.errors import install_error_handlers
-from collector.api.routes import devices, health, offices, ops, ratings
+from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.config import Settings
 from collector.runtime import Collector
 
@@ -64,6 +64,7 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
+    app.include_router(retained.router)  # decommission: clear a device's retained topics
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

@@ -11,11 +11,13 @@ import httpx
 import paho.mqtt.client as mqtt
 import pytest
 
+from collector.api.app import create_app
 from collector.config import Settings
 from collector.ingest.subscriber import wait_ready
 from collector.runtime import Collector
 from collector.storage import open_driver
-from protocols import Channel, topic
+from collector.tokens import Role, create_token
+from protocols import Ack, Channel, encode, topic
 from tests.collector.conftest import make_settings
 from tests.collector.devices import (
     MqttPeer,
@@ -28,6 +30,7 @@ from tests.collector.devices import (
 )
 from tests.collector.process import CollectorProcess
 from tests.fixtures.broker import MosquittoBroker
+from tests.protocols.mqtt_probe import MqttProbe
 
 HOSTILE = ["cm-hostile-c01", "cm-hostile-c02", "cm-hostile-c03"]
 
@@ -154,3 +157,36 @@ async def test_a_qos0_flood_is_bounded_and_no_qos1_event_is_lost(
         assert stored == 100
     finally:
         await collector.stop()
+
+
+async def test_decommission_clears_the_retained_topics_through_the_collector(
+    mosquitto: MosquittoBroker, sqlite_url: str
+) -> None:
+    """What decommission-device.yml calls: DELETE /api/v1/devices/{id}/retained."""
+    retired = "cm-retired-c01"
+    peer = MqttPeer(mosquitto.url)  # watches no acks: the clear itself is an empty ack
+    peer.publish(retired, Channel.STATE, state(retired, "online"), retain=True)
+    peer.publish(retired, Channel.LOCATION, location(retired, 18.79, 98.98), retain=True)
+    ack = encode(Ack(v=1, device=retired, acked_seq=7))
+    peer.publish_raw(topic(retired, Channel.ACKS), ack, retain=True)
+    app = create_app(make_settings(sqlite_url, mosquitto))
+    async with app.router.lifespan_context(app):
+        collector: Collector = app.state.collector
+        assert collector.subscriber is not None
+        assert await wait_ready(collector.subscriber, 10)
+        tech = await create_token(collector.driver, Role.TECHNICIAN, "ansible")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
+            url = f"/api/v1/devices/{retired}/retained"
+            assert (await client.delete(url)).status_code == 401
+            r = await client.delete(url, headers={"Authorization": f"Bearer {tech}"})
+            assert r.status_code == 200, r.text
+            assert r.json() == {"device_id": retired, "cleared": ["location", "state", "acks"]}
+    probe = MqttProbe(mosquitto.host, mosquitto.port, "retained-check").connect()
+    try:
+        probe.subscribe(f"cf/v1/devices/{retired}/#")
+        peer.publish(retired, Channel.EVENTS, b"marker")
+        assert [m.payload for m in probe.receive_until(b"marker")] == [b"marker"]
+    finally:
+        probe.close()
+        peer.close()
