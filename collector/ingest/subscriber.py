@@ -192,7 +192,6 @@ class Subscriber:
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             _LOGGER.warning("publish to %s failed: %s", topic_name, mqtt.error_string(info.rc))
 
-
     def clear_retained(self, device: str, timeout_s: float = 10.0) -> list[str]:
         """Publish empty retained payloads on the device's retained topics (state, location, acks)
         and wait for the broker's PUBACKs; return the channels cleared (blocking: use a thread)."""
