@@ -9,16 +9,15 @@ device's clock orders nothing."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
-from collector.ingest.records import BatchResult, DeadLetter, EventRow, IngestBatch
-from collector.ingest.seq_tracker import SeqChange, SeqState, apply
+from collector.ingest.records import BatchResult, EventRow, IngestBatch
+from collector.ingest.seq_tracker import SeqState, apply
 from collector.limits import IngestLimits
 from collector.storage.dead_letters import write_dead_letters
 from collector.storage.driver import Driver, Tx
-from protocols import Channel, topic
+from collector.storage.seq_refusals import refuse
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,12 +36,6 @@ EVENT_COLUMNS = [
     ("device_ts_ms", "bigint"),
 ]
 DEFAULT_LIMITS = IngestLimits()
-_REFUSED_REASON = {
-    "seq_jump": "seq {seq} is more than {jump} past the highest seq {max_seq}: not counted, "
-    "send it again once the events before it are in",
-    "seq_gaps_full": "seq {seq} would open a gap while {gaps} are open: not counted, "
-    "send it again once the events before it are in",
-}
 LOCATION_COLUMNS = [
     ("id", "text"),
     ("device_id", "text"),
@@ -92,56 +85,6 @@ async def _load_seq_states(tx: Tx, driver: Driver, devices: list[str]) -> dict[s
     return states
 
 
-def _dropped_events(batch: IngestBatch, device: str) -> list[tuple[EventRow, int, int]]:
-    """The device's ``outbox.dropped`` events with their declared ranges."""
-    found = []
-    for e in batch.events:
-        if e.device_id == device and e.type == "outbox.dropped":
-            body = json.loads(e.body)
-            found.append((e, int(body["from_seq"]), int(body["to_seq"])))
-    return found
-
-
-def _refused_letter(e: EventRow, code: str, reason: str) -> DeadLetter:
-    envelope = {"v": 1, "id": e.id, "device": e.device_id, "seq": e.seq, "type": e.type}
-    envelope["body"] = json.loads(e.body)
-    payload = json.dumps(envelope, separators=(",", ":")).encode("utf-8")
-    return DeadLetter(
-        topic(e.device_id, Channel.EVENTS), payload, code, reason, e.received_ms, e.device_id,
-        e.id, e.seq,
-    )  # fmt: skip
-
-
-def _refuse(
-    batch: IngestBatch,
-    device: str,
-    *,
-    state: SeqState,
-    change: SeqChange,
-    limits: IngestLimits,
-    letters: list[DeadLetter],
-) -> set[str]:
-    """Dead letters (into ``letters``) for the device's refused events; return their ids."""
-    refused_ids: set[str] = set()
-    for e in batch.events:
-        code = change.refused.get(e.seq) if e.device_id == device else None
-        if code is not None:
-            reason = _REFUSED_REASON[code].format(
-                seq=e.seq, jump=limits.seq_max_jump, max_seq=state.max_seq, gaps=len(state.gaps)
-            )
-            letters.append(_refused_letter(e, code, reason))
-            refused_ids.add(e.id)
-    for e, first, last in _dropped_events(batch, device):
-        if (first, last) in change.refused_ranges and e.id not in refused_ids:
-            reason = (
-                f"declared range {first}..{last} reaches more than {limits.seq_max_jump} past "
-                f"the highest seq {state.max_seq} (or opens a gap over the limit): range ignored"
-            )
-            letters.append(_refused_letter(e, "seq_jump", reason))
-            refused_ids.add(e.id)
-    return refused_ids
-
-
 async def _write_seq(
     tx: Tx, batch: IngestBatch, result: BatchResult, driver: Driver, limits: IngestLimits
 ) -> set[str]:
@@ -152,8 +95,10 @@ async def _write_seq(
         return refused_ids
     states = await _load_seq_states(tx, driver, devices)
     received: dict[str, list[int]] = {d: [] for d in devices}
+    by_device: dict[str, list[EventRow]] = {d: [] for d in devices}
     for event in batch.events:
         received[event.device_id].append(event.seq)
+        by_device[event.device_id].append(event)
     for device, seqs in batch.rejected_seqs.items():
         received[device].extend(seqs)
     now = _now_ms()
@@ -169,15 +114,14 @@ async def _write_seq(
             max_gaps=limits.seq_max_open_gaps,
         )
         if change.refused or change.refused_ranges:
-            refused_ids |= _refuse(
-                batch,
-                device,
+            refused_ids |= refuse(
+                by_device[device],
                 state=state,
                 change=change,
                 limits=limits,
                 letters=result.refused_letters,
             )
-        stored = sum(1 for e in batch.events if e.device_id == device and e.id not in refused_ids)
+        stored = sum(1 for e in by_device[device] if e.id not in refused_ids)
         lost = sum(b - a + 1 for a, b in change.lost)
         updates.append((state.max_seq, state.acked_seq, state.missing, lost, stored, now, device))
         if state.gaps != before:
