@@ -47,21 +47,20 @@ class Inbox:
     def put(self, message: RawMessage) -> None:
         """Called on the paho thread."""
         with self._lock:
-            if message.qos == 0:
-                if self._qos0 >= self._qos0_max:
-                    self.dropped += 1
-                    dropped = True
-                else:
+            full = message.qos == 0 and self._qos0 >= self._qos0_max
+            if full:
+                self.dropped += 1
+            else:
+                if message.qos == 0:
                     self._qos0 += 1
-                    dropped = False
-                if dropped:
-                    if self._on_drop is not None:
-                        self._on_drop(message)
-                    return
-            self._items.append(message)
+                self._items.append(message)
             count = len(self._items)
-            if count == 1:
+            if count == 1 and not full:
                 self._first_at = time.monotonic()
+        if full:
+            if self._on_drop is not None:
+                self._on_drop(message)  # outside the lock: never hold up the batcher
+            return
         if count in (1, self._batch_max):
             self._loop.call_soon_threadsafe(self._wake.set)
 
