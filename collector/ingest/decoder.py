@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from collector.ingest.records import (
+from collector.limits import IngestLimits
+from collector.records import (
     CommandResultRow,
     DeadLetter,
     EventRow,
@@ -28,7 +29,6 @@ from collector.ingest.records import (
     RawMessage,
     StateRow,
 )
-from collector.limits import IngestLimits
 from protocols import (
     Channel,
     CommandResult,

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 
 
 class Inbox:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from collector.ingest.records import DeadLetter
 from collector.limits import IngestLimits
+from collector.records import DeadLetter
 from collector.storage.driver import Driver, Tx
 
 DEAD_LETTER_COLUMNS = [

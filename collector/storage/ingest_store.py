@@ -2,7 +2,7 @@
 state, fleet state, locations and command results; returns each device's acknowledged seq as
 computed from the rows this very transaction commits.
 
-Seqs beyond the bounds of :mod:`collector.ingest.seq_tracker` are dead-lettered here (``seq_jump``,
+Seqs beyond the bounds of :mod:`collector.storage.seq_tracker` are dead-lettered here (``seq_jump``,
 ``seq_gaps_full``) and not counted; the payload stored for them is the validated event re-encoded
 (the raw bytes stay in the decoder). "Latest" heartbeat and state are the last *received*: a
 device's clock orders nothing."""
@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 
-from collector.ingest.records import BatchResult, EventRow, IngestBatch
-from collector.ingest.seq_tracker import SeqState, apply
 from collector.limits import IngestLimits
+from collector.records import BatchResult, EventRow, IngestBatch
 from collector.storage.dead_letters import write_dead_letters
 from collector.storage.driver import Driver, Tx
 from collector.storage.seq_refusals import refuse
+from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from collector.ingest.records import DeadLetter, EventRow
-from collector.ingest.seq_tracker import SeqChange, SeqState
 from collector.limits import IngestLimits
+from collector.records import DeadLetter, EventRow
+from collector.storage.seq_tracker import SeqChange, SeqState
 from protocols import Channel, topic
 
 _REASON = {

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from collector.ingest.decoder import build_batch
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 from collector.storage import Driver, open_driver
 from collector.storage.ingest_store import write_batch
 from protocols import Channel, topic

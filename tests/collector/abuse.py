@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 from protocols import (
     Channel,
     Heartbeat,

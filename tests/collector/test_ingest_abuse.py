@@ -28,8 +28,8 @@ from tests.collector.devices import (
     state,
     wait_for,
 )
-from tests.collector.process import CollectorProcess
 from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import CollectorProcess
 from tests.protocols.mqtt_probe import MqttProbe
 
 HOSTILE = ["cm-hostile-c01", "cm-hostile-c02", "cm-hostile-c03"]

@@ -13,9 +13,9 @@ import pytest
 
 from collector.fleet import _latest_locations
 from collector.ingest.decoder import build_batch
-from collector.ingest.records import RawMessage
 from collector.limits import IngestLimits
 from collector.pins import recompute_office_pin
+from collector.records import RawMessage
 from collector.registry import DeviceIn, OfficeIn, upsert_device, upsert_office
 from collector.storage import Driver, open_driver
 from collector.storage.dead_letters import prune
