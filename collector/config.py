@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     dead_letter_retention_days: float = Field(
         30, gt=0, description="dead letters older than this are deleted"
     )
+    zero_copy_threshold: float = Field(
+        0.1, ge=0, le=1, description="zero-copy: flag a share of sessions with a copy above this"
+    )
+    zero_copy_min_sessions: int = Field(
+        20, ge=1, description="zero-copy: sessions needed before a measured share is flagged"
+    )
     bootstrap_ops_token: str | None = Field(
         None, description="if set, this token is valid for role ops (hashed at start)", repr=False
     )

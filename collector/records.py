@@ -69,6 +69,8 @@ class LocationRow(NamedTuple):
     hdop: float | None
     sats: int | None
     fix: str | None
+    samples: int | None = None  # a consolidated fix: how many fixes its median stands for
+    spread_m: float | None = None
     device_ts_ms: int | None = None  # the device's own ts when ts_ms was clamped
 
 

@@ -210,6 +210,8 @@ def _sort(
                 b.hdop,
                 b.sats,
                 b.fix,
+                b.samples,
+                b.spread_m,
                 device_ts,
             )
         )

@@ -48,6 +48,8 @@ LOCATION_COLUMNS = [
     ("hdop", "float8"),
     ("sats", "integer"),
     ("fix", "text"),
+    ("samples", "integer"),
+    ("spread_m", "float8"),
     ("device_ts_ms", "bigint"),
 ]
 RESULT_COLUMNS = [
@@ -257,6 +259,8 @@ async def write_batch(
                         r.hdop,
                         r.sats,
                         r.fix,
+                        r.samples,
+                        r.spread_m,
                         r.device_ts_ms,
                     )
                     for r in batch.locations
