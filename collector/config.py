@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -124,6 +125,20 @@ class Settings(BaseSettings):
     bootstrap_ops_token: str | None = Field(
         None, description="if set, this token is valid for role ops (hashed at start)", repr=False
     )
+    pepper_file: Path | None = Field(
+        None,
+        description="master pepper (32+ raw bytes or 64+ hex), mode 0600/0400 and owned by the "
+        "collector's user; set it to deliver cf2 day keys over the commands channel",
+    )
+    office_timezone: str = Field(
+        "Asia/Bangkok", description="IANA time zone of the offices' local date (day keys)"
+    )
+    day_key_interval_s: float = Field(
+        60, gt=0, le=3600, description="how often the day-key delivery looks for work"
+    )
+    day_key_resend_s: float = Field(
+        600, gt=0, le=86400, description="resend an unacknowledged day key after this long"
+    )
     log_level: str = Field("INFO", description="logging level")
 
     @field_validator("mqtt_url")
@@ -148,6 +163,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLite path, sqlite:///path or postgresql://...")
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
         return value
 
     @field_validator("log_level")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collector.config import Settings
+from collector.daykeys.alerts import no_day_key_alerts
 from collector.geo import distance_m
 from collector.storage import Driver, Row
 
@@ -28,6 +29,7 @@ ALERT_KINDS = (
     "far_from_pin",
     "dead_letters",
     "quarantined",
+    "no_day_key",
 )
 
 _DEVICE_SQL = """
@@ -204,6 +206,8 @@ async def compute_alerts(driver: Driver, settings: Settings) -> list[Alert]:
                 iso(r["last"]),
             )
         )
+    for device, office, detail, at in await no_day_key_alerts(driver, settings, now_ms, offices):
+        alerts.append(Alert("no_day_key", device, office, detail, at))
     alerts.sort(key=lambda a: (a.kind, a.device_id or ""))
     return alerts
 

@@ -11,6 +11,8 @@ import os
 import socket
 
 from collector.config import Settings
+from collector.daykeys.delivery import DayKeyDelivery
+from collector.daykeys.pepper import load_pepper
 from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
@@ -36,6 +38,7 @@ class Collector:
         self.subscriber: Subscriber | None = None
         self.batcher: Batcher | None = None
         self._decoder: DecodePool | None = None
+        self.day_keys: DayKeyDelivery | None = None
 
     @property
     def driver(self) -> Driver:
@@ -50,6 +53,8 @@ class Collector:
         return self.settings.mqtt_client_id
 
     async def start(self) -> None:
+        # The pepper is checked before anything else starts: a readable pepper is refused.
+        pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
         token = self.settings.bootstrap_ops_token
         if token and await role_of(self._driver, token) is None:
@@ -79,8 +84,22 @@ class Collector:
         )
         self.batcher.start()
         self.subscriber.start()
+        if pepper is None:
+            _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
+            return
+        subscriber = self.subscriber
+        self.day_keys = DayKeyDelivery(
+            self._driver,
+            self.settings,
+            pepper,
+            publish=subscriber.publish,
+            connected=lambda: subscriber.ready,
+        )
+        self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.day_keys is not None:
+            await self.day_keys.stop()
         if self.batcher is not None:
             await self.batcher.stop()
         if self.subscriber is not None:

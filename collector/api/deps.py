@@ -70,7 +70,7 @@ class Page:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 100,
-        offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+        offset: Annotated[int, Query(ge=0, le=2**53, description="items to skip")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

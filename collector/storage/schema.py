@@ -173,6 +173,28 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
         ],
     ),
     (
+        4,
+        "day_key_deliveries: cf2 day keys sent to devices over commands, and their acks",
+        [
+            # One row per device, office and office-local day (YYYY-MM-DD). The key itself is
+            # never stored: it is derived again from the pepper whenever it is (re)sent.
+            """CREATE TABLE day_key_deliveries (
+                device_id TEXT NOT NULL,
+                office_id TEXT NOT NULL,
+                day TEXT NOT NULL,
+                scheme TEXT NOT NULL,
+                command_id TEXT NOT NULL,
+                expires_ms BIGINT NOT NULL,
+                first_sent_ms BIGINT NOT NULL,
+                sent_ms BIGINT NOT NULL,
+                attempts INTEGER NOT NULL,
+                acked_ms BIGINT,
+                PRIMARY KEY (device_id, office_id, day)
+            )""",
+            "CREATE INDEX day_key_deliveries_day ON day_key_deliveries (day, acked_ms)",
+        ],
+    ),
+    (
         5,
         "service catalogue, documents, offerings, office hours, search; consolidated fixes",
         SERVICES_MIGRATION,

@@ -100,6 +100,9 @@ def test_central_secrets_are_readable_by_their_service_only(provisioned: Provisi
     assert _owner_mode(central, Path("etc/citizen-feedback/collector-tls/collector.key"))[2] == (
         "0o600"
     )
+    assert _owner_mode(central, Path("etc/citizen-feedback/collector-tls/pepper")) == (
+        "cf-collector", "cf-collector", "0o400",
+    )  # fmt: skip
 
 
 def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
@@ -109,14 +112,18 @@ def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
     document = DayKeyFile.loads((provisioned.counter / STATE_DIR / "day-keys.json").read_text())
     first = min(document.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
-    assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 7)
+    # cf2: the device's own office, today and tomorrow only.
+    assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 2, office=OFFICE_ID)
     secrets = [deployment.pepper.encode(), deployment.ca_private_key.strip().encode()]
     for run in (*provisioned.site, *provisioned.enrol):  # no_log keeps them out of the output
         assert not any(secret.decode() in run.output for secret in secrets), run.playbook
+    # The one place the pepper may be: the collector's own file, for the day-key delivery.
+    allowed = provisioned.central / "etc/citizen-feedback/collector-tls/pepper"
+    assert allowed.read_bytes() == deployment.pepper.encode()
     for root in (provisioned.counter, provisioned.central):
         for top in ("etc", "opt/citizen-feedback", "var/lib", "root", "tmp"):
             for path in (root / top).rglob("*"):
-                if path.is_file() and not path.is_symlink():
+                if path.is_file() and not path.is_symlink() and path != allowed:
                     data = path.read_bytes()
                     assert not any(secret in data for secret in secrets), path
 
@@ -241,6 +248,7 @@ def test_the_agent_deletes_past_day_keys_from_its_file(provisioned: Provisioned)
     path = provisioned.counter / STATE_DIR / "day-keys.json"
     today = now().date()  # the office-local date, as the agent computes it
     pepper = bytes.fromhex(provisioned.deployment.pepper)
+    # An old device's cf1 file (a week of deployment-wide keys) is still pruned as before.
     path.write_text(make_day_keys(pepper, today - timedelta(days=2), 7).dumps())
     prune = in_target(
         provisioned.counter, "runuser", "-u", AGENT_USER, "--", f"{VENV}/bin/python", "-c",
@@ -267,7 +275,7 @@ def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) ->
     refreshed = DayKeyFile.loads(path.read_text())
     first = min(refreshed.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
-    assert refreshed == make_day_keys(pepper, first, 7)
+    assert refreshed == make_day_keys(pepper, first, 2, office=OFFICE_ID)
     assert _owner_mode(provisioned.counter, STATE_DIR / "day-keys.json")[2] == "0o600"
 
 

@@ -130,6 +130,15 @@ def test_the_collector_env_file_renders_settings_the_collector_accepts(
     assert settings.sqlite_path.parent == Path(variables["collector_state_dir"])
 
 
+def test_the_collector_env_file_names_the_pepper_file_only_when_there_is_a_pepper() -> None:
+    variables = role_defaults("collector")
+    assert "CF_PEPPER_FILE" not in render("collector/collector.env.j2", variables)
+    variables["collector_master_pepper"] = "ab" * 32
+    text = render("collector/collector.env.j2", variables)
+    assert f"CF_PEPPER_FILE={variables['collector_pepper_file']}" in text.splitlines()
+    assert "ab" * 32 not in text  # the pepper itself stays out of the environment file
+
+
 def test_the_example_inventory_is_one_office_with_three_counters() -> None:
     hosts = yaml.safe_load((EXAMPLE / "hosts.yml").read_text())
     office = hosts["all"]["children"]["counters"]["children"]["office_cm_mueang_chiang_mai_dol"]

@@ -127,6 +127,8 @@ def _command(device_id: str, cmd: CommandIn) -> Identify | ReloadConfig | SetLoc
 async def send_command(
     device_id: DevicePath, cmd: CommandIn, collector: CollectorDep, _role: OpsDep
 ) -> dict[str, Any]:
+    if not await device_rows(collector.driver, device_id=device_id):
+        raise HTTPException(404, f"device_id: no device {device_id!r} is registered or heard of")
     if collector.subscriber is None or not collector.subscriber.connected:
         raise HTTPException(503, "broker: not connected; the command was not sent")
     message = _command(device_id, cmd)
