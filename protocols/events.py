@@ -16,8 +16,13 @@ EndReason = Literal["card_removed", "timeout", "staff"]
 CopyDocument = Literal["id_card", "house_registration", "other"]
 FaultComponent = Literal["reader", "panel", "gps", "storage", "clock"]
 
-NonNegative = Annotated[float, Field(ge=0)]
-Seq = Annotated[int, Field(ge=1)]
+MAX_SEQ = 2**63 - 1
+"""The largest seq (a signed 64-bit integer, the collector's column type)."""
+DAY_S = 86400.0
+
+Duration = Annotated[float, Field(ge=0, le=DAY_S)]
+"""Seconds within one day: a counter session or a rating delay never lasts longer."""
+Seq = Annotated[int, Field(ge=1, le=MAX_SEQ)]
 
 
 class SessionStartedBody(WireModel):
@@ -30,7 +35,7 @@ class SessionStartedBody(WireModel):
 
 class SessionEndedBody(WireModel):
     session: MessageUuid
-    duration_s: NonNegative
+    duration_s: Duration
     reason: EndReason
 
 
@@ -39,7 +44,7 @@ class RatingBody(WireModel):
     score: int
     scale: Literal[3, 4, 5]
     verified: bool
-    after_s: NonNegative | None = None
+    after_s: Duration | None = None
 
     @model_validator(mode="after")
     def _score_within_scale(self) -> Self:

@@ -178,13 +178,22 @@ def _dead_total(collector: Collector) -> float:
 async def test_a_message_the_database_refuses_is_dead_lettered(
     running: Collector, peer: MqttPeer
 ) -> None:
-    # Valid for the protocol (seq has no upper bound) but too large for a 64-bit column.
-    huge = json.loads(rating(DEV, 1))
-    huge["seq"] = 2**70
+    # A real refusal by the database (a trigger standing in for a constraint the decoder cannot
+    # know): scores of 1 are refused. Since issue 13 the protocol bounds every number, so an
+    # out-of-range seq (2**70) no longer reaches the database: it is a bad_seq dead letter.
+    async with running.driver.transaction() as tx:
+        await tx.execute(
+            "CREATE TRIGGER refuse_score_one BEFORE INSERT ON events WHEN NEW.score = 1 "
+            "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+        )
     peer.publish(DEV, Channel.EVENTS, rating(DEV, 1))
-    peer.publish(DEV, Channel.EVENTS, json.dumps(huge).encode())
+    peer.publish(DEV, Channel.EVENTS, rating(DEV, 2, score=1))
     peer.publish(DEV, Channel.EVENTS, rating(DEV, 2))
     refused = running.metrics.dead_lettered.labels("store_failed")
     await eventually(lambda: refused._value.get() == 1)
     await eventually(lambda: peer.last_ack(DEV) == 2)
     assert await stored(running) == 2
+    huge = json.loads(rating(DEV, 3))
+    huge["seq"] = 2**70
+    peer.publish(DEV, Channel.EVENTS, json.dumps(huge).encode())
+    await eventually(running.metrics.dead_lettered.labels("bad_seq")._value.get)
