@@ -76,6 +76,8 @@ EXPECTED: dict[tuple[str, str], tuple[dict[str, Any], int, Any]] = {
             **_device(c), "device_id": f"cm-{c}-c02"})),
     ("PATCH", "/api/v1/devices/{device_id}"): (
         REGISTRAR, 200, lambda c: (f"/api/v1/devices/{DEV}", {"counter_label": c})),
+    ("DELETE", "/api/v1/devices/{device_id}/retained"): (
+        REGISTRAR, 200, lambda c: (f"/api/v1/devices/{DEV}/retained", None)),
     ("POST", "/api/v1/devices/{device_id}/commands"): (
         OPS, 202, lambda c: (f"/api/v1/devices/{DEV}/commands", {"type": "ping"})),
     ("GET", "/api/v1/devices/{device_id}/commands"): (

@@ -34,6 +34,8 @@ from tests.protocols.mqtt_probe import MqttProbe
 
 HOSTILE = ["cm-hostile-c01", "cm-hostile-c02", "cm-hostile-c03"]
 
+METRICS_TOKEN = "cf_abuse-metrics-ops-token-0123456789abcdefghij"
+
 
 @pytest.fixture
 def peer(mosquitto: MosquittoBroker) -> Iterator[MqttPeer]:
@@ -48,7 +50,12 @@ def test_a_seq_jump_to_2_62_cannot_turn_metrics_into_a_500(
 ) -> None:
     collector = CollectorProcess(
         tmp_path,
-        {"CF_MQTT_URL": mosquitto.url, "CF_DB_URL": db_url, "CF_MQTT_CLIENT_ID": "cf-abuse"},
+        {
+            "CF_MQTT_URL": mosquitto.url,
+            "CF_DB_URL": db_url,
+            "CF_MQTT_CLIENT_ID": "cf-abuse",
+            "CF_BOOTSTRAP_OPS_TOKEN": METRICS_TOKEN,
+        },
     )
     collector.start()
     try:
@@ -84,7 +91,12 @@ def test_metrics_sum_does_not_overflow_on_rows_already_holding_huge_gaps(
     asyncio.run(seed())
     collector = CollectorProcess(
         tmp_path,
-        {"CF_MQTT_URL": mosquitto.url, "CF_DB_URL": db_url, "CF_MQTT_CLIENT_ID": "cf-abuse2"},
+        {
+            "CF_MQTT_URL": mosquitto.url,
+            "CF_DB_URL": db_url,
+            "CF_MQTT_CLIENT_ID": "cf-abuse2",
+            "CF_BOOTSTRAP_OPS_TOKEN": METRICS_TOKEN,
+        },
     )
     collector.start()
     try:
@@ -96,7 +108,12 @@ def test_metrics_sum_does_not_overflow_on_rows_already_holding_huge_gaps(
 
 
 def _metrics(collector: CollectorProcess) -> str:
-    response = httpx.get(f"{collector.url}/metrics", timeout=10)
+    # /metrics is a fleet view (viewer, technician, ops): the process gets a bootstrap ops token.
+    response = httpx.get(
+        f"{collector.url}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text[:200]
     return response.text
 

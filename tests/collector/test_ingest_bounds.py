@@ -16,7 +16,8 @@ from collector.ingest.decoder import build_batch
 from collector.limits import IngestLimits
 from collector.pins import recompute_office_pin
 from collector.records import RawMessage
-from collector.registry import DeviceIn, OfficeIn, upsert_device, upsert_office
+from collector.registry import DeviceIn, OfficeIn
+from collector.registry_writes import upsert_device, upsert_office
 from collector.storage import Driver, open_driver
 from collector.storage.dead_letters import prune
 from collector.storage.ingest_store import write_batch
