@@ -19,6 +19,8 @@ from protocols.commands import (
 )
 from protocols.errors import EventRejected, ProtocolError
 from protocols.events import (
+    CopyMade,
+    CopyMadeBody,
     CopyRequested,
     CopyRequestedBody,
     Event,
@@ -52,6 +54,8 @@ __all__ = [
     "Command",
     "CommandResult",
     "CommandResultBody",
+    "CopyMade",
+    "CopyMadeBody",
     "CopyRequested",
     "CopyRequestedBody",
     "DayKey",

@@ -10,6 +10,9 @@ from pydantic_core import PydanticCustomError
 from protocols.base import WireModel
 from protocols.identifiers import DeviceId, MessageUuid, Pseudonym, Timestamp
 
+ServiceId = DeviceId
+"""A service id of the collector's catalogue: the same pattern as device and office ids."""
+
 AgeBand = Literal["0-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"]
 Sex = Literal["F", "M"]
 EndReason = Literal["card_removed", "timeout", "staff"]
@@ -62,6 +65,14 @@ class CopyRequestedBody(WireModel):
     document: CopyDocument
 
 
+class CopyMadeBody(WireModel):
+    """The office made the copy itself from the card, free of charge (order 21/2560 cl. 17)."""
+
+    session: MessageUuid | None
+    document: CopyDocument
+    service: ServiceId | None = None
+
+
 class OutboxDroppedBody(WireModel):
     from_seq: Seq
     to_seq: Seq
@@ -108,6 +119,11 @@ class CopyRequested(_EventBase):
     body: CopyRequestedBody
 
 
+class CopyMade(_EventBase):
+    type: Literal["copy.made"] = "copy.made"
+    body: CopyMadeBody
+
+
 class OutboxDropped(_EventBase):
     type: Literal["outbox.dropped"] = "outbox.dropped"
     body: OutboxDroppedBody
@@ -119,7 +135,7 @@ class Fault(_EventBase):
 
 
 Event = Annotated[
-    SessionStarted | SessionEnded | Rating | CopyRequested | OutboxDropped | Fault,
+    SessionStarted | SessionEnded | Rating | CopyRequested | CopyMade | OutboxDropped | Fault,
     Field(discriminator="type"),
 ]
 """Any event envelope, discriminated by ``type``."""
@@ -129,6 +145,7 @@ EventBody = (
     | SessionEndedBody
     | RatingBody
     | CopyRequestedBody
+    | CopyMadeBody
     | OutboxDroppedBody
     | FaultBody
 )
@@ -138,6 +155,7 @@ EVENT_TYPES: dict[str, type[WireModel]] = {
     "session.ended": SessionEnded,
     "rating": Rating,
     "copy.requested": CopyRequested,
+    "copy.made": CopyMade,
     "outbox.dropped": OutboxDropped,
     "fault": Fault,
 }

@@ -32,6 +32,7 @@ from collector.records import (
 from protocols import (
     Channel,
     CommandResult,
+    CopyMade,
     CopyRequested,
     EventRejected,
     Fault,
@@ -47,8 +48,16 @@ from protocols import (
     decode,
 )
 
-AnyEvent = SessionStarted | SessionEnded | Rating | CopyRequested | OutboxDropped | Fault
-EVENT_CLASSES = (SessionStarted, SessionEnded, Rating, CopyRequested, OutboxDropped, Fault)
+AnyEvent = SessionStarted | SessionEnded | Rating | CopyRequested | CopyMade | OutboxDropped | Fault
+EVENT_CLASSES = (
+    SessionStarted,
+    SessionEnded,
+    Rating,
+    CopyRequested,
+    CopyMade,
+    OutboxDropped,
+    Fault,
+)
 
 
 _RETAINED_CHANNELS = (Channel.STATE, Channel.LOCATION)
