@@ -1,4 +1,4 @@
-"""Wire protocol v1 (shared/PROTOCOL.md), defined once; the agent and the collector import it."""
+"""Wire protocol v1 (docs/PROTOCOL.md), defined once; the agent and the collector import it."""
 
 from protocols.codec import MAX_PAYLOAD_BYTES, Message, decode, encode
 from protocols.commands import (
