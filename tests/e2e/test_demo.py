@@ -174,6 +174,21 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
 
     assert _wait("a GPS pin for every office", lambda: gps_pins() == offices, 60, demo)
     assert _wait("the cut device offline", offline_now, 30, demo) == {cut}
+
+    # The catalogue: the 10 sample services, a Thai two-syllable fragment finds one (no word
+    # spaces), and a point near a demo office finds it among those offering that service.
+    services = api.get("/api/v1/services", params={"limit": 100}).json()["items"]
+    assert len(services) == 10
+    renewal = next(s for s in services if s["service_id"] == "id-card-renewal-expired")
+    hits = api.get("/api/v1/services/search", params={"q": "หมดอายุ", "kind": "service"})
+    assert renewal["service_id"] in [h["id"] for h in hits.json()["items"]]
+    home = sites[0].office
+    near = api.get(
+        "/api/v1/nearest",
+        params={"lat": home.lat, "lon": home.lon, "service_id": renewal["service_id"]},
+    ).json()["items"]
+    assert near, "no office offers the service near a demo office"
+    assert near[0]["office_id"] == home.office_id
     descendants |= {p.pid for p in psutil.Process(demo.process.pid).children(recursive=True)}
     assert len(descendants) >= 3, "broker, collector and simulator run as child processes"
 
