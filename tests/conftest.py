@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.pcsc",
     "tests.fixtures.gps",
     "tests.fixtures.postgres",
+    "tests.fixtures.smtp",
 ]

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from collector.accounts.install import install as install_accounts
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings
 from collector.config import Settings
@@ -64,6 +65,7 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
+    install_accounts(app)
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

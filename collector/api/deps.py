@@ -6,6 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 
+from collector.accounts.principal import Principal
+from collector.accounts.resolve import resolve_principal
+from collector.accounts.sessions import SESSION_COOKIE
 from collector.config import Settings
 from collector.runtime import Collector
 from collector.storage import Driver
@@ -62,6 +65,19 @@ async def require_registrar(role: Annotated[Role, Depends(caller_role)]) -> Role
 
 OpsDep = Annotated[Role, Depends(require_ops)]
 RegistrarDep = Annotated[Role, Depends(require_registrar)]
+
+
+async def caller_principal(
+    request: Request, driver: DriverDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal | None:
+    """The caller with role and scope (bearer token or session cookie), None when anonymous.
+
+    The scope rules live in ``collector.accounts.principal``.
+    """
+    return await resolve_principal(driver, authorization, request.cookies.get(SESSION_COOKIE))
+
+
+PrincipalDep = Annotated[Principal | None, Depends(caller_principal)]
 
 
 class Page:
