@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from collector.accounts import api, pages
+from collector.accounts import api, pages, registration_api, survey_api
 from collector.accounts.context import AccountContext
 from collector.accounts.mailer import MailError
 from collector.accounts.settings import AccountSettings
@@ -20,4 +20,6 @@ def install(app: FastAPI, settings: AccountSettings | None = None) -> None:
     app.state.accounts = AccountContext(settings or AccountSettings())
     app.add_exception_handler(MailError, _mail_failed)
     app.include_router(api.router)
+    app.include_router(registration_api.router)
+    app.include_router(survey_api.router)
     app.include_router(pages.router)

@@ -6,6 +6,8 @@ the settings every other part reads; the environment names follow the same ``CF_
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,6 +54,18 @@ class AccountSettings(BaseSettings):
     survey_deadline: str = Field(
         "", description="ISO date (YYYY-MM-DD) by which every office should have submitted"
     )
+
+    @field_validator("survey_deadline")
+    @classmethod
+    def _check_deadline(cls, value: str) -> str:
+        if value:
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be a date YYYY-MM-DD") from None
+            if parsed.year > 2400:
+                raise ValueError("a Buddhist-era year? use the Gregorian year (BE - 543)")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Query, Request
 
 from collector.accounts.principal import Principal
-from collector.accounts.resolve import resolve_principal
+from collector.accounts.resolve import resolve_principal, session_registry_role
 from collector.accounts.sessions import SESSION_COOKIE
 from collector.config import Settings
 from collector.runtime import Collector
@@ -36,9 +36,18 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def caller_role(
-    driver: DriverDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, driver: DriverDep, authorization: Annotated[str | None, Header()] = None
 ) -> Role:
     if not authorization or not authorization.lower().startswith("bearer "):
+        # A logged-in ops/technician person (session cookie; CSRF checked for writes).
+        session_role = await session_registry_role(
+            driver,
+            request.cookies.get(SESSION_COOKIE),
+            request.method,
+            request.headers.get("x-csrf-token"),
+        )
+        if session_role is not None:
+            return Role(session_role)
         raise HTTPException(
             401,
             "Authorization: a bearer token is required (Authorization: Bearer <token>)",

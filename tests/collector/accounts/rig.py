@@ -17,10 +17,12 @@ from fastapi import FastAPI
 from collector.accounts.context import AccountContext
 from collector.accounts.settings import AccountSettings
 from collector.api.app import create_app
+from collector.ingest.subscriber import wait_ready
 from collector.registry import OfficeIn, upsert_office
 from collector.storage import Driver
 from collector.tokens import Role, create_token
 from tests.collector.conftest import make_settings
+from tests.fixtures.broker import MosquittoBroker
 from tests.fixtures.smtp import SmtpSink
 
 BASE = "http://collector.test"
@@ -133,11 +135,16 @@ def account_settings(mail: SmtpSink, **extra: Any) -> AccountSettings:
 
 
 @asynccontextmanager
-async def running_rig(db_url: str, mail: SmtpSink, **extra: Any) -> AsyncIterator[Rig]:
-    app = create_app(make_settings(db_url), ingest=False)
+async def running_rig(
+    db_url: str, mail: SmtpSink, broker: MosquittoBroker | None = None, **extra: Any
+) -> AsyncIterator[Rig]:
+    """The app on ``db_url``; with ``broker``, MQTT ingest runs too (and /readyz can be 200)."""
+    app = create_app(make_settings(db_url, broker), ingest=broker is not None)
     app.state.accounts = AccountContext(account_settings(mail, **extra))
     async with app.router.lifespan_context(app):
         driver = app.state.collector.driver
+        if broker is not None:
+            assert await wait_ready(app.state.collector.subscriber, 10)
         ops = await create_token(driver, Role.OPS, "test ops")
         tech = await create_token(driver, Role.TECHNICIAN, "test tech")
         yield Rig(
