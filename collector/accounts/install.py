@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from collector.accounts import api, pages, registration_api, survey_api
+from collector.accounts import (
+    api,
+    pages,
+    registration_api,
+    registration_pages,
+    survey_api,
+    survey_pages,
+)
 from collector.accounts.context import AccountContext
 from collector.accounts.mailer import MailError
 from collector.accounts.settings import AccountSettings
@@ -23,3 +30,5 @@ def install(app: FastAPI, settings: AccountSettings | None = None) -> None:
     app.include_router(registration_api.router)
     app.include_router(survey_api.router)
     app.include_router(pages.router)
+    app.include_router(registration_pages.router)
+    app.include_router(survey_pages.router)

@@ -112,4 +112,3 @@ async def test_every_route_for_every_caller(rig: Rig) -> None:
         assert not wrong, "\n".join(wrong)
         assert sum(seen.values()) == len(routes) * len(CALLERS)
         assert seen[404] >= 5  # B's manager, and people outside a caller's scope
-
