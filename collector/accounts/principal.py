@@ -31,7 +31,7 @@ class Principal:
     person_id: str | None = None
     name: str = ""
     agency_id: str | None = None
-    agencies: frozenset[str] = frozenset()  # the agency and its descendants
+    agencies: frozenset[str] = frozenset()  # keys of the agency and its descendants
     office_ids: frozenset[str] | None = None  # a manager's offices; None = no office limit
     csrf: str | None = None
 
@@ -49,7 +49,7 @@ class Principal:
     def sees_agency(self, agency_id: str | None) -> bool:
         if self.role is PersonRole.OPS:
             return True
-        return agency_id is not None and agency_id in self.agencies
+        return agency_id is not None and agency_id.lower() in self.agencies
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -64,10 +64,16 @@ class Principal:
 
 
 async def agency_subtree(driver: Driver, agency_id: str | None) -> frozenset[str]:
-    """``agency_id`` and every agency below it (the table is small: one read, walked here)."""
+    """Keys of ``agency_id`` and every agency below it, as offices' ``agency`` field may hold them.
+
+    The registry's ``agency`` is free text today: an office belongs to an agency when the text
+    is the agency's id or its Thai or English name, or "Thai (English)", compared in lower case.
+    The agency table is small: one read, walked here.
+    """
     if agency_id is None:
         return frozenset()
-    rows = await driver.fetch("SELECT agency_id, parent_id FROM agencies")
+    rows = await driver.fetch("SELECT agency_id, parent_id, name_th, name_en FROM agencies")
+    by_id = {r["agency_id"]: r for r in rows}
     children: dict[str, list[str]] = {}
     for r in rows:
         if r["parent_id"] is not None:
@@ -79,7 +85,14 @@ async def agency_subtree(driver: Driver, agency_id: str | None) -> frozenset[str
             if child not in seen:
                 seen.add(child)
                 todo.append(child)
-    return frozenset(seen)
+    keys: set[str] = set()
+    for found in seen:
+        keys.add(found.lower())
+        row = by_id.get(found)
+        if row is not None:
+            th, en = row["name_th"], row["name_en"]
+            keys.update(k.lower() for k in (th, en, f"{th} ({en})"))
+    return frozenset(keys)
 
 
 async def principal_of_person(driver: Driver, person_id: str, csrf: str | None) -> Principal | None:
