@@ -16,6 +16,7 @@ from collector.accounts import (
 from collector.accounts.context import AccountContext
 from collector.accounts.mailer import MailError
 from collector.accounts.settings import AccountSettings
+from collector.analytics import api as analytics_api
 
 
 async def _mail_failed(_request: Request, exc: Exception) -> JSONResponse:
@@ -29,6 +30,7 @@ def install(app: FastAPI, settings: AccountSettings | None = None) -> None:
     app.include_router(api.router)
     app.include_router(registration_api.router)
     app.include_router(survey_api.router)
+    app.include_router(analytics_api.router)
     app.include_router(pages.router)
     app.include_router(registration_pages.router)
     app.include_router(survey_pages.router)

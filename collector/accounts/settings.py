@@ -51,6 +51,12 @@ class AccountSettings(BaseSettings):
     smtp_user: str = Field("", description="SMTP user (empty = no login)")
     smtp_password: str = Field("", description="SMTP password", repr=False)
     smtp_from: str = Field("no-reply@citizen-feedback.invalid", description="sender address")
+    k_anonymity: int = Field(
+        5, ge=2, description="report cells with fewer ratings than this are suppressed"
+    )
+    ranking_prior_weight: float = Field(
+        20, gt=0, description="W of the office ranking RS = (M·W + m·n) / (W + n)"
+    )
     survey_deadline: str = Field(
         "", description="ISO date (YYYY-MM-DD) by which every office should have submitted"
     )

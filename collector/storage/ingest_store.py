@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
+from collector.analytics.rollups import stamp_and_roll_up
 from collector.ingest.records import BatchResult, IngestBatch
 from collector.ingest.seq_tracker import SeqState, apply
 from collector.storage.driver import Driver, Tx
@@ -202,6 +203,8 @@ async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
             ],
         )
         result.duplicates = len(batch.events) - result.stored
+        if result.stored:
+            await stamp_and_roll_up(tx, [e.id for e in batch.events])
         result.dead_lettered = await tx.insert_ignore(
             "dead_letters",
             DEAD_LETTER_COLUMNS,

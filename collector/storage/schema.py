@@ -158,7 +158,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         6,
-        "accounts: agencies, people, sessions, one-time links, registrations, survey versions",
+        "accounts, agencies, registrations, survey versions; events keep their office; rollups",
         [
             """CREATE TABLE agencies (
                 agency_id TEXT PRIMARY KEY,
@@ -230,6 +230,33 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 PRIMARY KEY (office_id, version)
             )""",
             *agency_seed_sql(),
+            # Events keep the office (and counter) their device had when they arrived.
+            "ALTER TABLE events ADD COLUMN office_id TEXT",
+            "ALTER TABLE events ADD COLUMN counter_label TEXT",
+            "ALTER TABLE events ADD COLUMN rollup_mark BIGINT NOT NULL DEFAULT 0",
+            """CREATE TABLE rating_rollups (
+                office_id TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                hour_ms BIGINT NOT NULL,
+                scale INTEGER NOT NULL,
+                score INTEGER NOT NULL,
+                verified INTEGER NOT NULL,
+                n BIGINT NOT NULL,
+                PRIMARY KEY (office_id, device_id, hour_ms, scale, score, verified)
+            )""",
+            "CREATE INDEX rating_rollups_hour ON rating_rollups (hour_ms, office_id)",
+            # History before this migration: stamped with today's registry, rolled up once.
+            """UPDATE events SET rollup_mark = 1,
+                office_id = (SELECT d.office_id FROM devices d
+                             WHERE d.device_id = events.device_id),
+                counter_label = (SELECT d.counter_label FROM devices d
+                                 WHERE d.device_id = events.device_id)""",
+            """INSERT INTO rating_rollups (office_id, device_id, hour_ms, scale, score, verified, n)
+                SELECT coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, scale,
+                       score, coalesce(verified, 0), count(*)
+                FROM events WHERE type = 'rating' AND score IS NOT NULL AND scale IS NOT NULL
+                GROUP BY coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, scale,
+                         score, coalesce(verified, 0)""",
         ],
     ),
 ]

@@ -140,4 +140,13 @@ TABLE: dict[tuple[str, str], tuple[Expect, Body]] = {
     ("PUT", "/api/v1/offices/{office_id}/survey/draft"): (office_scoped(), lambda _c: {}),
     ("POST", "/api/v1/offices/{office_id}/survey/submit"): (office_scoped(201), lambda _c: SURVEY),
     ("GET", "/api/v1/surveys/completion"): (ops_only(), None),
+    # Analytics: the office filter names office-a (B's manager: 404); ranking lists own scope.
+    ("GET", "/api/v1/analytics/heatmap"): (office_scoped(), None),
+    ("GET", "/api/v1/analytics/ranking"): ({**office_scoped(), "manager_b": 200}, None),
+    ("GET", "/api/v1/analytics/export"): (office_scoped(), None),
+}
+# Query strings for routes that take them (the office filter is agency A's office).
+QUERY: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/analytics/heatmap"): "office_id=office-a",
+    ("GET", "/api/v1/analytics/export"): "report=heatmap&office_id=office-a",
 }

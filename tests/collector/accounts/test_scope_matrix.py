@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.collector.accounts.rig import Rig, csrf_of, running_rig
-from tests.collector.accounts.scope_table import CALLERS, TABLE
+from tests.collector.accounts.scope_table import CALLERS, QUERY, TABLE
 from tests.fixtures.broker import MosquittoBroker
 from tests.fixtures.smtp import SmtpSink
 
@@ -98,6 +98,8 @@ async def test_every_route_for_every_caller(rig: Rig) -> None:
             if "{registration_id}" in url:
                 url = url.replace("{registration_id}", registrations[url.rsplit("/", 1)[1]])
             assert not re.search(r"\{\w+\}", url), f"no value for a parameter of {path}"
+            if (method, path) in QUERY:
+                url += "?" + QUERY[(method, path)]
             for caller in CALLERS:
                 client, headers = clients[caller]
                 r = await client.request(

@@ -1,0 +1,184 @@
+"""Analytics over generated ratings, checked against sums computed here independently.
+
+The events go through the real ingest writer (``write_batch``), so office stamping and rollups
+are the ones ingest maintains; expectations are computed from the generated list with
+``zoneinfo`` (the code uses a fixed +07:00 offset).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from collector.ingest.records import EventRow, IngestBatch
+from collector.registry import DeviceIn, upsert_device
+from collector.storage.ingest_store import write_batch
+from tests.collector.accounts.rig import Rig, running_rig
+from tests.fixtures.smtp import SmtpSink
+
+THAI = ZoneInfo("Asia/Bangkok")
+A, B = "cm-mueang-chiang-mai-dopa", "cm-chom-thong-dopa"
+START = int(datetime(2026, 3, 2, tzinfo=THAI).timestamp() * 1000)  # a Monday
+DAY = 86_400_000
+K = 5
+W = 20.0
+
+
+def ratings(device: str, n: int, scale: int, rng: random.Random, seq0: int = 1) -> list[EventRow]:
+    rows = []
+    for i in range(n):
+        ts = START + rng.randrange(14 * DAY)
+        rows.append(
+            EventRow(
+                str(uuid.uuid4()),
+                device,
+                seq0 + i,
+                "rating",
+                ts,
+                ts,
+                None,
+                rng.randint(1, scale),
+                scale,
+                rng.randint(0, 1),
+                "{}",
+            )
+        )
+    return rows
+
+
+def norm(e: EventRow) -> float:
+    assert e.score is not None
+    assert e.scale is not None
+    return 1 + 4 * (e.score - 1) / (e.scale - 1)
+
+
+@pytest.fixture
+async def rig(db_url: str, smtp_server: SmtpSink) -> AsyncIterator[Rig]:
+    async with running_rig(db_url, smtp_server, k_anonymity=K, ranking_prior_weight=W) as r:
+        for office, agency, device in (
+            ("office-a", A, "dev-a"),
+            ("office-a2", A, "dev-a2"),
+            ("office-b", B, "dev-b"),
+        ):
+            await r.office(office, agency)
+            await upsert_device(r.driver, DeviceIn(device_id=device, office_id=office))
+        yield r
+
+
+async def test_heatmap_ranking_exports_match_an_independent_computation(rig: Rig) -> None:
+    rng = random.Random(7)
+    a, a2, b = (
+        ratings("dev-a", 400, 5, rng),
+        ratings("dev-a2", 3, 5, rng),
+        ratings("dev-b", 150, 3, rng),
+    )
+    await write_batch(rig.driver, IngestBatch(events=a + a2 + b))
+    await write_batch(rig.driver, IngestBatch(events=a[:50]))  # redelivered: counted once
+    query = "from=2026-03-02&to=2026-03-15"
+    async with rig.client() as c:
+        r = await c.get(f"/api/v1/analytics/heatmap?office_id=office-a&{query}", headers=rig.ops)
+        assert r.status_code == 200, r.text
+        cells = {(x["weekday"], x["hour"]): x for x in r.json()["cells"]}
+        expected: dict[tuple[int, int], list[float]] = {}
+        for e in a:
+            t = datetime.fromtimestamp(e.ts_ms / 1000, THAI)
+            expected.setdefault((t.weekday(), t.hour), []).append(norm(e))
+        assert len(cells) == 168
+        for key, cell in cells.items():
+            values = expected.get(key, [])
+            if 0 < len(values) < K:
+                assert cell["suppressed"]
+                assert cell["n"] is None
+                assert cell["mean"] is None
+            else:
+                assert cell["n"] == len(values)
+                if values:
+                    assert cell["mean"] == pytest.approx(sum(values) / len(values), abs=1e-3)
+        assert any(c["suppressed"] for c in cells.values())  # the data has quiet hours
+
+        r = await c.get(f"/api/v1/analytics/ranking?{query}", headers=rig.ops)
+        report = r.json()
+        everything = [norm(e) for e in a + a2 + b]
+        m_all = sum(everything) / len(everything)
+        offices = {o["office_id"]: o for o in report["offices"]}
+        for office, events in (("office-a", a), ("office-b", b)):
+            values = [norm(e) for e in events]
+            rs = (m_all * W + sum(values)) / (W + len(values))
+            assert offices[office]["score"] == pytest.approx(rs, abs=1e-3)
+            assert offices[office]["n"] == len(values)
+            share = sum(e.verified or 0 for e in events) / len(events)
+            assert offices[office]["verified_share"] == pytest.approx(share, abs=1e-4)
+        assert offices["office-a2"]["suppressed"]  # 3 ratings < k
+        assert offices["office-a2"]["score"] is None
+        assert report["formula"] == "RS = (M·W + m·n) / (W + n)"
+
+        r = await c.get(
+            f"/api/v1/analytics/export?report=heatmap&office_id=office-a&{query}", headers=rig.ops
+        )
+        assert r.content.startswith(b"\xef\xbb\xbf")
+        lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert ["from", "2026-03-02"] in lines
+        assert ["k (cells below are suppressed)", str(K)] in lines
+        header = lines.index(["weekday", "hour", "n", "mean", "suppressed"])
+        body = lines[header + 1 :]
+        assert len(body) == 168
+        assert sum(int(row[2]) for row in body if row[2]) == sum(
+            len(v) for v in expected.values() if len(v) >= K
+        )
+        r = await c.get(
+            f"/api/v1/analytics/export?report=ranking&format=xlsx&{query}", headers=rig.ops
+        )
+        sheet = load_workbook(io.BytesIO(r.content)).active
+        assert sheet is not None
+        assert sheet["A1"].value == "report"
+        assert sheet["B1"].value == "ranking"
+        names = [row[1] for row in sheet.iter_rows(min_row=9, values_only=True)]
+        assert set(names) == {"office-a", "office-a2", "office-b"}
+
+
+async def test_moving_a_device_keeps_its_history(rig: Rig) -> None:
+    rng = random.Random(3)
+    before = ratings("dev-a", 20, 5, rng)
+    await write_batch(rig.driver, IngestBatch(events=before))
+    await upsert_device(rig.driver, DeviceIn(device_id="dev-a", office_id="office-b"))
+    after = ratings("dev-a", 12, 5, rng, seq0=21)
+    await write_batch(rig.driver, IngestBatch(events=after))
+    offices = await rig.driver.fetch(
+        "SELECT office_id, count(*) AS n FROM events GROUP BY office_id ORDER BY office_id"
+    )
+    assert [(r["office_id"], r["n"]) for r in offices] == [("office-a", 20), ("office-b", 12)]
+    rolled = await rig.driver.fetch(
+        "SELECT office_id, sum(n) AS n FROM rating_rollups GROUP BY office_id ORDER BY office_id"
+    )
+    assert [(r["office_id"], int(r["n"])) for r in rolled] == [("office-a", 20), ("office-b", 12)]
+
+
+async def test_bad_filters_and_scope(rig: Rig) -> None:
+    async with rig.client() as c:
+        r = await c.get("/api/v1/analytics/heatmap?from=2026-03-10&to=2026-03-01", headers=rig.ops)
+        assert r.status_code == 422
+        assert r.json()["field"] == "from"
+        r = await c.get("/api/v1/analytics/ranking?from=2569-01-01", headers=rig.ops)
+        assert r.status_code == 422
+        assert r.json()["field"] == "from"
+        assert "2026" in r.json()["error"]
+        r = await c.get("/api/v1/analytics/ranking?to=03/10/2026", headers=rig.ops)
+        assert r.json()["field"] == "to"
+    await write_batch(rig.driver, IngestBatch(events=ratings("dev-a", 30, 5, random.Random(1))))
+    async with rig.person("mb@example.go.th", "manager", B, ["office-b"]) as mb:
+        r = await mb.get(
+            "/api/v1/analytics/heatmap?office_id=office-a&from=2026-03-02&to=2026-03-15"
+        )
+        assert r.status_code == 404
+        r = await mb.get("/api/v1/analytics/ranking?from=2026-03-02&to=2026-03-15")
+        assert [o["office_id"] for o in r.json()["offices"]] == []  # B has no ratings; A unseen
+        r = await mb.get("/api/v1/analytics/export?report=heatmap&office_id=office-a")
+        assert r.status_code == 404
