@@ -1,7 +1,7 @@
 """``python -m agent run|check --config PATH``: the counter agent and the technician's check.
 
-Errors are one line on stderr and a non-zero exit, never a traceback. ``simulate`` runs the
-fleet simulator (:mod:`agent.simulate.cli`).
+Errors are one line on stderr and a non-zero exit, never a traceback. The fleet simulator is
+not part of the agent: it is ``python -m simulator`` (a development tool, never on a counter).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from agent.config import load_config
 from agent.errors import AgentError
 from agent.notify import Notifier
 from agent.runtime import build_agent
-from agent.simulate import cli as simulate_cli
 
 _LOGGER = logging.getLogger("agent")
 
@@ -58,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
         help="skip a check (repeatable), e.g. --skip gps on a counter without GPS",
     )
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per waiting check")
-    simulate = commands.add_parser("simulate", help="a fleet of simulated counters (demo)")
-    simulate_cli.add_arguments(simulate)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=getattr(args, "log_level", "WARNING").upper(),
@@ -68,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args.config)
-        if args.command == "simulate":
-            return simulate_cli.run(args)
         return run_checks(args.config, skip=set(args.skip), timeout_s=args.timeout)
     except AgentError as exc:
         print(f"agent: {exc}", file=sys.stderr)

@@ -14,10 +14,10 @@ from collector.config import Settings
 from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
-from collector.ingest.records import BatchResult, IngestBatch
 from collector.ingest.subscriber import Subscriber
 from collector.metrics import Metrics
 from collector.pins import offices_of_devices, recompute_office_pin
+from collector.records import BatchResult, IngestBatch
 from collector.storage import Driver, open_driver
 from collector.tokens import Role, role_of, store_token
 

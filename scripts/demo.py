@@ -1,7 +1,7 @@
 """``make demo``: a private broker, the collector on SQLite and a simulated fleet, on loopback.
 
 Starts, each in its own process group: Mosquitto (from firmware-config's template, plain MQTT
-on 127.0.0.1), the collector (SQLite in the state directory), and ``python -m agent simulate``
+on 127.0.0.1), the collector (SQLite in the state directory), and ``python -m simulator``
 (the real agent code, many counters), then prints the URL of the web pages. Ctrl-C (SIGINT) or
 SIGTERM stops the simulator first (every agent publishes ``offline``), then the collector, then
 the broker, and leaves no process behind. Options come from arguments or ``DEMO_*`` variables.
@@ -97,7 +97,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sim-arg",
         action="append",
         default=[],
-        help="extra argument for python -m agent simulate (repeatable), e.g. --sim-arg=--seed=7",
+        help="extra argument for python -m simulator (repeatable), e.g. --sim-arg=--seed=7",
     )
     return parser.parse_args(argv)
 
@@ -211,8 +211,7 @@ class Demo:
             [
                 PYTHON,
                 "-m",
-                "agent",
-                "simulate",
+                "simulator",
                 "--mqtt-url",
                 mqtt_url,
                 "--collector-url",

@@ -43,10 +43,10 @@ fi
 
 stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing the project into $VENV (agent, collector and dev extras)"
+  echo "setup: installing the project into $VENV (agent, collector, sim and dev extras)"
   log=$(mktemp)
   if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
-         "$VENV/bin/python" -m pip install -q -e '.[agent,collector,dev]'; } >"$log" 2>&1; then
+         "$VENV/bin/python" -m pip install -q -e '.[agent,collector,sim,dev]'; } >"$log" 2>&1; then
     grep -v 'is ignored: it is neither' "$log" | tail -n 30 >&2
     echo "setup: pip install failed (full log: $log)" >&2
     exit 1

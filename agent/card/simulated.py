@@ -10,17 +10,42 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from agent.card.citizen_id import CitizenId
 from agent.card.day_key_store import DayKeys, office_today
 from agent.card.errors import CardError
 from agent.card.interface import CardListener, ReaderStatus
 from agent.card.notifier import ListenerNotifier
-from agent.card.synthetic_person import SyntheticPerson
 from agent.card.thai_id import outcome_from_fields
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class CardHolder(Protocol):
+    """The card fields a read uses (card format: ``YYYYMMDD`` Buddhist era). The fleet
+    simulator's ``SyntheticPerson`` is one; the agent package knows no more of it."""
+
+    @property
+    def citizen_id(self) -> str: ...
+    @property
+    def expiry_date(self) -> str: ...
+    @property
+    def birth_date(self) -> str: ...
+    @property
+    def sex(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DefaultHolder:
+    """The holder ``insert()`` presents without one: synthetic (province 99, belongs to no one)."""
+
+    citizen_id: str = field(default="1999900000013", repr=False)
+    expiry_date: str = "25790101"
+    birth_date: str = "25300415"
+    sex: str = "1"
 
 
 class SimulatedCardSource:
@@ -51,9 +76,9 @@ class SimulatedCardSource:
     def stop(self) -> None:
         self._notify = None
 
-    def insert(self, person: SyntheticPerson | None = None) -> None:
+    def insert(self, person: CardHolder | None = None) -> None:
         """A card is put in the reader: report its read (or its fault) to the listener."""
-        person = person or SyntheticPerson()
+        person = person or DefaultHolder()
         with self._lock:
             notify = self._require_started()
             if self._session:

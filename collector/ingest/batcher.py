@@ -17,9 +17,9 @@ from collector.ingest.acks import publish_acks
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.decoder import build_batch
 from collector.ingest.inbox import Inbox
-from collector.ingest.records import BatchResult, DeadLetter, IngestBatch, RawMessage
 from collector.ingest.subscriber import Subscriber
 from collector.metrics import Metrics
+from collector.records import BatchResult, DeadLetter, IngestBatch, RawMessage
 from collector.storage import Driver
 from collector.storage.ingest_store import write_batch
 from protocols import Channel

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from collector.ingest.decoder import build_batch
-from collector.ingest.records import IngestBatch, RawMessage
+from collector.records import IngestBatch, RawMessage
 
 _LOGGER = logging.getLogger(__name__)
 

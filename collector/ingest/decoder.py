@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from collector.ingest.records import (
+from collector.records import (
     CommandResultRow,
     DeadLetter,
     EventRow,

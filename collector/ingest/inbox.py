@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 
 
 class Inbox:

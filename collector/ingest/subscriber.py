@@ -30,7 +30,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.config import Settings
 from collector.ingest.inbox import Inbox
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 from protocols import Channel, subscription
 from protocols.topics import DEVICE_TO_COLLECTOR, QOS, RETAINED
 

@@ -8,9 +8,9 @@ import logging
 import time
 
 from collector.analytics.rollups import stamp_and_roll_up
-from collector.ingest.records import BatchResult, IngestBatch
-from collector.ingest.seq_tracker import SeqState, apply
+from collector.records import BatchResult, IngestBatch
 from collector.storage.driver import Driver, Tx
+from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -54,6 +54,7 @@ class CollectorDouble:
             self.client.tls_set(**tls)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.reconnect_delay_set(0.1, 0.5)
         self._host, self._port = host, port
@@ -69,7 +70,7 @@ class CollectorDouble:
             self._host, self._port, clean_start=not self._persistent, properties=props
         )
         self.client.loop_start()
-        assert self.connected.wait(10), "collector double could not connect"
+        assert self.connected.wait(10), "collector double: no SUBACK (could not connect)"
         self._acker.start()
         return self
 
@@ -89,6 +90,10 @@ class CollectorDouble:
                 (topic(self.device, Channel.COMMAND_RESULTS), 1),
             ]
         )
+
+    def _on_subscribe(self, *_a: Any) -> None:
+        # Ready only once the broker granted the subscriptions: what the agent publishes before
+        # then would not reach this double.
         self._resend = True
         self.connected.set()
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent.card.day_key_store import office_today
-from agent.card.synthetic_person import SyntheticPerson
 from protocols.day_keys import make_day_keys
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.agent_rig import ROOT, config_data, write_toml
 from tests.fixtures.gps import free_port
 from tests.fixtures.pcsc import Pcscd, VirtualCards

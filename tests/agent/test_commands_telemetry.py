@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -49,6 +48,17 @@ def send(broker: MosquittoBroker, payload: bytes) -> None:
     client.loop_stop()
 
 
+def wait_agent_subscribed(collector: CollectorDouble) -> None:
+    """The agent sends SUBSCRIBE (commands, acks) and then PUBLISH of its "online" state on one
+    connection, and the broker handles a client's packets in order: once that state reached the
+    double, the agent's command subscription exists and a command sent now is delivered."""
+    wait_until(
+        lambda: any(b'"online"' in m for m in collector.messages("state")),
+        10,
+        "the agent's online state did not arrive",
+    )
+
+
 def results(collector: CollectorDouble) -> dict[UUID, CommandResult]:
     decoded = [
         decode(topic(DEVICE, Channel.COMMAND_RESULTS), m)
@@ -78,7 +88,7 @@ def test_commands_each_get_a_result(tmp_path: Path, mosquitto: MosquittoBroker) 
     try:
         with InProcessAgent(config, config_path=config_path) as rig:
             rig.wait_connected()
-            time.sleep(0.3)  # subscriptions granted
+            wait_agent_subscribed(collector)
             led = rig.pins.pin(config.panel.leds[0])
             led.clear_states()
             data["session"]["rating_window_s"] = 30

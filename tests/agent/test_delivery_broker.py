@@ -3,8 +3,10 @@ checked by a collector double that deduplicates by id and acknowledges committed
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -128,6 +130,12 @@ def prefill(path: Path, count: int) -> None:
     outbox.close()
 
 
+def outbox_rows(path: Path) -> int:
+    """Events left in another process's outbox (read-only: the agent keeps writing it)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+        return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
 @pytest.mark.slow
 def test_agent_killed_during_drain_loses_and_doubles_nothing(
     tmp_path: Path, mosquitto: MosquittoBroker
@@ -159,6 +167,9 @@ def test_agent_killed_during_drain_loses_and_doubles_nothing(
                 60,
                 "the last agent did not start",
             )
+            # The double acked everything; the agent deletes what the ack covers when it
+            # arrives. Stop it only then, or a clean stop races the last ack.
+            wait_until(lambda: outbox_rows(outbox_path) == 0, 30, "the last ack did not arrive")
         finally:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(15) == 0

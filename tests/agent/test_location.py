@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import date
@@ -144,11 +145,15 @@ def test_gpsd_fix_through_gpsfake(
     assert body.accuracy_m is not None  # eph from gpsd (SKY with hdop may come later)
 
 
-def test_gpsd_absent(tmp_path: Path) -> None:
+def test_gpsd_absent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="agent.location")
     source = GpsdSource("127.0.0.1", free_port())
     source.start(lambda _fix: None)
     try:
-        time.sleep(0.5)  # the connection attempt has failed by now
+        deadline = time.monotonic() + 10
+        while "unavailable" not in caplog.text:  # the connection attempt has failed
+            assert time.monotonic() < deadline, "no connection attempt within 10 s"
+            time.sleep(0.02)
         assert source.status == "absent"
     finally:
         source.stop()

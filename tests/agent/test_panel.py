@@ -103,7 +103,8 @@ def test_acknowledge_blinks_the_pressed_led(factory: MockFactory, panel: Panel) 
     panel.acknowledge(2)
     assert pin(factory, 12).state is False
     assert pin(factory, 20).state is False
-    time.sleep(0.7)
+    wait_for(lambda: len(led2.states) >= 6)
+    time.sleep(0.15)  # one more beat: a seventh change would show here
     # lit (inviting), dark for a beat, then on/off twice at 0.1 s
     assert states(led2) == [True, False, True, False, True, False]
     led2.assert_states_and_times(
@@ -116,8 +117,7 @@ def test_acknowledge_then_invite_again(factory: MockFactory, panel: Panel) -> No
     """On a counter without reader, the LEDs go back to inviting after the acknowledgement."""
     panel.show(RatingLeds.INVITE)
     panel.acknowledge(1, then=RatingLeds.INVITE)
-    time.sleep(0.7)
-    assert [pin(factory, n).state for n in (12, 16, 20)] == [True, True, True]
+    wait_for(lambda: [pin(factory, n).state for n in (12, 16, 20)] == [True, True, True])
 
 
 def test_status_patterns_differ(factory: MockFactory, panel: Panel) -> None:

@@ -11,12 +11,12 @@ from gpiozero.pins.mock import MockFactory
 
 from agent.card.day_key_store import StaticDayKeys, office_today
 from agent.card.simulated import SimulatedCardSource
-from agent.card.synthetic_person import SyntheticPerson
 from agent.clock import SystemClock
 from agent.config import AgentConfig
 from agent.runtime import Agent
 from protocols import Channel, Rating, SessionStarted, decode, topic
 from protocols.day_keys import make_day_keys
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.agent_rig import DEVICE, config_data, wait_until
 from tests.agent.collector_double import CollectorDouble
 from tests.fixtures.broker import MosquittoBroker

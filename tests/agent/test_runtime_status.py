@@ -7,7 +7,7 @@ import random
 import time
 from pathlib import Path
 
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from agent.config import AgentConfig
 from agent.heartbeat import chrony_tracking_synced, clock_synced, cpu_temp_c, mem_used_pct
@@ -25,20 +25,28 @@ def offline_agent(tmp_path: Path, pins: MockFactory, card: FakeCardSource) -> Ag
     return Agent(config, card_source=card, pin_factory=pins, clock=FakeClock())
 
 
+def wait_for_changes(pin: MockPin, count: int, within_s: float) -> None:
+    """Wait until the LED has changed ``count`` times (not a fixed sleep: a loaded machine)."""
+    deadline = time.monotonic() + within_s
+    while len(pin.states) < count:
+        assert time.monotonic() < deadline, f"{len(pin.states)} of {count} LED changes"
+        time.sleep(0.02)
+
+
 def test_status_led_offline_then_fault(tmp_path: Path) -> None:
     pins, card = MockFactory(), FakeCardSource()
     agent = offline_agent(tmp_path, pins, card)
     agent.start()
     try:
         status = pins.pin(STATUS_PIN)
-        time.sleep(2.2)
+        wait_for_changes(status, 3, within_s=10)  # the agent found the broker down, blinks
         offline = [s.timestamp for s in status.states[2:]]
         assert offline
         assert all(abs(t - 1.0) < 0.1 for t in offline)  # slow blink
         card.set_status("error")
         agent.tick()
         status.clear_states()
-        time.sleep(0.9)
+        wait_for_changes(status, 4, within_s=10)
         fault = [s.timestamp for s in status.states[2:]]
         assert len(fault) >= 2
         assert all(abs(t - 0.2) < 0.06 for t in fault)  # fast blink

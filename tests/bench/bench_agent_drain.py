@@ -142,9 +142,12 @@ def paho_baseline(
             cond.notify()
 
     client.on_publish = on_publish
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
     client.connect(broker.host, broker.port)
     client.loop_start()
-    time.sleep(0.3)
+    if not connected.wait(30):  # timed publishes start only once the broker accepted us
+        raise RuntimeError("no CONNACK from the broker within 30 s")
     name = topic(device, Channel.EVENTS)
     count = len(payloads)
     t0 = time.perf_counter()

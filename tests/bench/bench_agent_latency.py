@@ -102,9 +102,12 @@ def paho_latency(broker: MosquittoBroker, count: int) -> list[float]:
         done.set()
 
     client.on_publish = on_publish
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
     client.connect(broker.host, broker.port)
     client.loop_start()
-    time.sleep(0.3)
+    if not connected.wait(30):  # timed publishes start only once the broker accepted us
+        raise RuntimeError("no CONNACK from the broker within 30 s")
     payload = b"x" * 330  # about the size of a rating event
     samples = []
     for _ in range(count):

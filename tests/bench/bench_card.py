@@ -28,9 +28,9 @@ from agent.card.day_key_store import StaticDayKeys, office_today
 from agent.card.interface import CardFault, CardRead, ReaderStatus
 from agent.card.pcsc_reader import PcscCardSource
 from agent.card.settings import CardSettings
-from agent.card.virtual_card import VirtualThaiCard
-from agent.card.virtual_card_os import CardBehaviour
 from protocols.day_keys import make_day_keys
+from simulator.card.virtual_card import VirtualThaiCard
+from simulator.card.virtual_card_os import CardBehaviour
 from tests.fixtures.pcsc import LOCK_PATH, Pcscd
 
 

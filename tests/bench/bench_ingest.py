@@ -36,7 +36,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import asyncpg
-import httpx
 import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion
@@ -44,7 +43,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from protocols import Channel, Rating, RatingBody, encode, new_message_id, now, topic
-from tests.fixtures.broker import MosquittoBroker, free_port
+from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import CollectorProcess
 from tests.fixtures.postgres import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,9 +133,9 @@ def role_bare(url: str, client_id: str, expected: int, prepare: bool) -> None:
     client.connect(host, int(port), clean_start=False, properties=props)
     client.subscribe("cf/v1/devices/+/events", qos=1)
     client.loop_start()
-    if prepare:
-        subscribed.wait(10)
-        time.sleep(0.2)
+    if prepare:  # the persistent session exists once the broker granted the subscription
+        if not subscribed.wait(30):
+            raise RuntimeError("bare subscriber: no SUBACK within 30 s")
     else:
         done.wait(600)
     client.disconnect()
@@ -230,42 +230,23 @@ class CollectorRun:
 
     def __init__(self, url: str, db_url: str, workdir: Path, client_id: str) -> None:
         self.db_url = db_url
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "CF_MQTT_URL": url,
-            "CF_DB_URL": db_url,
-            "CF_MQTT_CLIENT_ID": client_id,
-            "CF_HTTP_PORT": str(self.port),
-            "CF_LOG_LEVEL": "WARNING",
-        }
-        self.log = workdir / f"{client_id}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.process = CollectorProcess(
+            workdir,
+            {"CF_MQTT_URL": url, "CF_DB_URL": db_url, "CF_MQTT_CLIENT_ID": client_id},
+            name=client_id,
+            log_level="WARNING",
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "collector"],
-                cwd=REPO,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"collector not ready: {self.log.read_text()[-2000:]}")
+        """Start and wait until ready (database migrated, subscription granted)."""
+        self.process.start_ready()
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(30)
-            self.proc = None
+        self.process.stop(timeout_s=30)
 
     def stored(self) -> int:
         if self.db_url.startswith("postgresql://"):
@@ -285,7 +266,6 @@ async def _pg_count(url: str) -> int:
 def drain_collector(run: CollectorRun, expected: int, name: str, broker_pid: int) -> float:
     """Start the collector on its queued backlog; the rate from first to last stored row."""
     run.start()
-    assert run.proc is not None
     first_t = None
     first_n = 0
     cpu0 = broker0 = main0 = 0.0
@@ -295,8 +275,8 @@ def drain_collector(run: CollectorRun, expected: int, name: str, broker_pid: int
         t = time.perf_counter()
         if first_t is None and n > 0:
             first_t, first_n = t, n
-            cpu0, broker0 = cpu_seconds(run.proc.pid), cpu_seconds(broker_pid)
-            main0 = cpu_seconds(run.proc.pid, children=False)
+            cpu0, broker0 = cpu_seconds(run.pid), cpu_seconds(broker_pid)
+            main0 = cpu_seconds(run.pid, children=False)
         if n >= expected:
             break
         if time.monotonic() - last_report > 2:
@@ -305,11 +285,15 @@ def drain_collector(run: CollectorRun, expected: int, name: str, broker_pid: int
         time.sleep(0.05)
     assert first_t is not None
     drained = expected - first_n
+    if drained <= 0:
+        raise RuntimeError(
+            f"{name}: stored the whole backlog before the first count; raise --events"
+        )
     CPU_US[name] = (
-        (cpu_seconds(run.proc.pid) - cpu0) / drained * 1e6,
+        (cpu_seconds(run.pid) - cpu0) / drained * 1e6,
         (cpu_seconds(broker_pid) - broker0) / drained * 1e6,
     )
-    MAIN_US[name] = (cpu_seconds(run.proc.pid, children=False) - main0) / drained * 1e6
+    MAIN_US[name] = (cpu_seconds(run.pid, children=False) - main0) / drained * 1e6
     run.stop()
     return (expected - first_n) / max(t - first_t, 1e-6)
 
@@ -324,10 +308,13 @@ def latency(url: str, devices: int, seconds: int, workdir: Path) -> tuple[float,
     watcher.on_message = lambda _c, _u, m: acks.append(
         (time.time(), (d := json.loads(m.payload))["device"], d["acked_seq"])
     )
+    subscribed = threading.Event()
+    watcher.on_subscribe = lambda *_a: subscribed.set()
     watcher.connect(host, int(port))
     watcher.subscribe("cf/v1/devices/+/acks", qos=1)
     watcher.loop_start()
-    time.sleep(0.5)
+    if not subscribed.wait(30):  # acks published before the SUBACK would be missed
+        raise RuntimeError("ack watcher: no SUBACK within 30 s")
     per_device = seconds * 1000 // devices
     proc = run_role("publish", url, str(devices), str(per_device), "1", "1000", "bench-live")
     sent_at = {int(r["seq"]): float(r["t"]) for r in map(json.loads, proc.stdout.splitlines())}

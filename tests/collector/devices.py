@@ -110,7 +110,14 @@ def rejected_event(device: str, seq: int) -> bytes:
 
 
 class MqttPeer:
-    """A paho client (MQTT v5) that publishes QoS 1 and records the acks it is sent."""
+    """A paho client (MQTT v5) that publishes QoS 1 and records the acks it is sent.
+
+    Ready when constructed (CONNACK received); ``watch_*`` return once the broker's SUBACK granted
+    the subscription, so what is published afterwards reaches it (paho drops a SUBSCRIBE made
+    before CONNACK, and the broker does not deliver to a subscription it has not yet granted).
+    """
+
+    TIMEOUT_S = 15.0
 
     def __init__(self, url: str, client_id: str | None = None) -> None:
         host, port = url.removeprefix("mqtt://").split(":")
@@ -124,9 +131,36 @@ class MqttPeer:
         self.acks: dict[str, list[int]] = {}
         self.commands: list[bytes] = []
         self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._subacks: dict[int, list[Any]] = {}
+        self._subacked = threading.Condition(self._lock)
         self.client.on_message = self._on_message
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.connect(host, int(port))
         self.client.loop_start()
+        if not self._connected.wait(self.TIMEOUT_S):
+            self.close()
+            raise AssertionError(f"no CONNACK from {url} within {self.TIMEOUT_S} s")
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if not reason.is_failure:
+            self._connected.set()
+
+    def _on_subscribe(self, _c: Any, _u: Any, mid: int, reasons: list[Any], _p: Any) -> None:
+        with self._subacked:
+            self._subacks[mid] = reasons
+            self._subacked.notify_all()
+
+    def _subscribe(self, topic_filter: str) -> None:
+        """Subscribe at QoS 1 and wait until the broker granted it."""
+        rc, mid = self.client.subscribe(topic_filter, qos=1)
+        assert rc == mqtt.MQTT_ERR_SUCCESS, f"SUBSCRIBE {topic_filter} not sent: {rc}"
+        with self._subacked:
+            if not self._subacked.wait_for(lambda: mid in self._subacks, self.TIMEOUT_S):
+                raise AssertionError(f"no SUBACK for {topic_filter} within {self.TIMEOUT_S} s")
+            reasons = self._subacks.pop(mid)
+        assert [r.is_failure for r in reasons] == [False], f"{topic_filter}: {reasons}"
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic.endswith("/acks"):
@@ -137,10 +171,10 @@ class MqttPeer:
             self.commands.append(msg.payload)
 
     def watch_acks(self, device: str = "+") -> None:
-        self.client.subscribe(f"cf/v1/devices/{device}/acks", qos=1)
+        self._subscribe(f"cf/v1/devices/{device}/acks")
 
     def watch_commands(self, device: str) -> None:
-        self.client.subscribe(topic(device, Channel.COMMANDS), qos=1)
+        self._subscribe(topic(device, Channel.COMMANDS))
 
     def last_ack(self, device: str) -> int | None:
         with self._lock:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from collector.api.app import create_app
+from collector.ingest.subscriber import wait_ready
 from collector.runtime import Collector
 from collector.tokens import Role, create_token
 from protocols import Channel, CommandResult, CommandResultBody, encode, new_message_id, now
@@ -53,6 +54,9 @@ async def api(mosquitto: MosquittoBroker, db_url: str) -> AsyncIterator[Api]:
     app = create_app(make_settings(db_url, mosquitto))
     async with app.router.lifespan_context(app):
         collector: Collector = app.state.collector
+        # The lifespan returns before SUBACK: a message published earlier would be lost.
+        assert collector.subscriber is not None
+        assert await wait_ready(collector.subscriber, 10)
         ops = await create_token(collector.driver, Role.OPS, "test ops")
         tech = await create_token(collector.driver, Role.TECHNICIAN, "test technician")
         transport = httpx.ASGITransport(app=app)
@@ -242,8 +246,7 @@ async def test_ops_lists_dead_letters_quarantine_and_commands(api: Api, peer: Mq
     items = await eventually(letters)
     assert items[0]["code"] == "invalid_json"
     assert items[0]["payload_text"] == "not json"
-    peer.watch_commands(DEV)
-    await eventually(lambda: True)
+    peer.watch_commands(DEV)  # returns once the broker granted it (SUBACK)
     r = await api.client.post(
         f"/api/v1/devices/{DEV}/commands", json={"type": "identify", "seconds": 5}, headers=api.ops
     )
@@ -284,6 +287,8 @@ async def test_offline_and_far_from_pin_alerts(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         collector: Collector = app.state.collector
+        assert collector.subscriber is not None
+        assert await wait_ready(collector.subscriber, 10)
         ops = {"Authorization": f"Bearer {await create_token(collector.driver, Role.OPS, 't')}"}
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://collector"

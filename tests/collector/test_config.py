@@ -10,7 +10,7 @@ import pytest
 
 from collector.config import load_settings
 from collector.errors import ConfigError
-from tests.collector.process import REPO
+from tests.fixtures.collector_process import REPO
 
 
 def test_defaults_and_derived_values(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from protocols import Channel, topic
 from tests.collector.devices import MqttPeer, rating, wait_for
-from tests.collector.process import CollectorProcess
 from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import CollectorProcess
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +132,8 @@ def test_two_shared_workers_on_postgres_one_killed(
     publisher = threading.Thread(target=_stream, args=(peer, payloads, 500.0, done))
     publisher.start()
     try:
-        time.sleep(1.0)
+        # mid-stream: the workers have committed and acknowledged something already
+        wait_for(lambda: any(peer.last_ack(d) for d in DEVICES), timeout=30)
         workers[0].kill()  # its unacknowledged share goes back to the group
         publisher.join()
         expected = per_device * len(DEVICES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collector.ingest.seq_tracker import SeqState, apply
+from collector.storage.seq_tracker import SeqState, apply
 
 
 def test_in_order_advances_the_high_water_mark() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from collector.errors import ConflictError
 from collector.ingest.decoder import build_batch
-from collector.ingest.records import RawMessage
+from collector.records import RawMessage
 from collector.registry import DeviceIn, OfficeIn, quarantine, upsert_device, upsert_office
 from collector.storage import Driver, open_driver
 from collector.storage.ingest_store import write_batch

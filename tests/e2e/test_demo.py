@@ -24,7 +24,7 @@ import httpx
 import psutil
 import pytest
 
-from agent.simulate.offices import place_counters
+from simulator.offices import place_counters
 from tests.e2e.browser import ARTIFACTS_DIR, launch
 
 pytestmark = pytest.mark.slow

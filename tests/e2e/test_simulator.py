@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from agent.simulate.fleet import Fleet, FleetOptions, FleetStatus
 from protocols import ICT, now
-from tests.e2e.collector_process import OPS_TOKEN, CollectorProcess
+from simulator.fleet import Fleet, FleetOptions, FleetStatus
 from tests.e2e.recorder import MqttRecorder
+from tests.fixtures.collector_process import OPS_TOKEN, ServingCollector
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ DEVICES = 4
 def test_fleet_publishes_realistic_traffic_survives_an_outage_and_stops_cleanly(
     tmp_path: Path, mosquitto: Any
 ) -> None:
-    collector = CollectorProcess(tmp_path / "collector", mosquitto.url)
+    collector = ServingCollector(tmp_path / "collector", mosquitto.url)
     recorder = MqttRecorder(mosquitto.host, mosquitto.port)
     threads_before = set(threading.enumerate())
     fleet = Fleet(
@@ -126,6 +126,11 @@ def test_fleet_publishes_realistic_traffic_survives_an_outage_and_stops_cleanly(
     assert max(stamps) <= now()
     assert min(stamps) >= fleet.clock.start
 
-    time.sleep(0.5)  # timers of gpiozero's LED blinks end on their own
-    left = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
-    assert not [t.name for t in left if not t.daemon or t.name.startswith(("mqtt-", "link"))]
+    def leftovers() -> list[str]:
+        left = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+        return [t.name for t in left if not t.daemon or t.name.startswith(("mqtt-", "link"))]
+
+    deadline = time.monotonic() + 10  # timers of gpiozero's LED blinks end on their own
+    while leftovers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not leftovers()

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 
 from agent.card.day_key_store import office_today
-from agent.card.synthetic_person import SyntheticPerson
 from agent.config import AgentConfig
 from agent.runtime import Agent, build_agent
 from protocols.day_keys import make_day_keys
 from protocols.pseudonym import day_key, visitor_pseudonym
-from tests.e2e.collector_process import CollectorProcess
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.e2e.recorder import MqttRecorder
+from tests.fixtures.collector_process import ServingCollector
 
 pytestmark = pytest.mark.slow
 
@@ -78,8 +78,8 @@ class RunningAgent:
 
 
 @pytest.fixture
-def collector(tmp_path: Path, mosquitto: Any) -> Iterator[CollectorProcess]:
-    process = CollectorProcess(tmp_path / "collector", mosquitto.url)
+def collector(tmp_path: Path, mosquitto: Any) -> Iterator[ServingCollector]:
+    process = ServingCollector(tmp_path / "collector", mosquitto.url)
     try:
         process.put(
             f"/api/v1/offices/{OFFICE}",
@@ -110,7 +110,7 @@ def _files_under(path: Path) -> list[Path]:
 def test_card_session_and_rating_reach_the_api_without_personal_data(  # noqa: PLR0917 (fixtures)
     tmp_path: Path,
     mosquitto: Any,
-    collector: CollectorProcess,
+    collector: ServingCollector,
     virtual_card: Any,
     caplog: pytest.LogCaptureFixture,
     restart_broker: bool,

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,22 +35,13 @@ from protocols import (
     now,
     topic,
 )
-from tests.fixtures.broker import MosquittoBroker, free_port
+from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.collector_process import ServingCollector
+from tests.fixtures.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-# The simulator's copy of shared/data's file (same rows); the shared original as a fallback.
-_CSV_NAME = "chiang-mai-district-offices.csv"
-OFFICES_CSV = next(
-    (
-        p
-        for p in (
-            REPO / "agent" / "simulate" / "data" / _CSV_NAME,
-            REPO.parent / "shared" / "data" / _CSV_NAME,
-        )
-        if p.exists()
-    ),
-    REPO / "agent" / "simulate" / "data" / _CSV_NAME,
-)
+# The simulator's reference data (sources and licences in simulator/data/README.md).
+OFFICES_CSV = REPO / "simulator" / "data" / "chiang-mai-district-offices.csv"
 TOKEN = "web-test-ops-token-0123456789abcdef"
 
 
@@ -102,60 +90,24 @@ class RunningSystem:
     offices: list[dict[str, str]]
 
 
-def _wait_ready(api: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"collector exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if api.get("/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"collector not ready within 30 s: {log.read_text()[-2000:]}")
-
-
 @contextlib.contextmanager
 def run_collector(
     broker: MosquittoBroker, work_dir: Path, **extra_env: str
 ) -> Iterator[RunningSystem]:
-    """``python -m collector`` on SQLite and ``broker``; stopped (SIGTERM, then SIGKILL) after."""
-    port = free_port()
-    log = work_dir / "collector.log"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CF_")},
-        "CF_MQTT_URL": broker.url,
-        "CF_MQTT_CLIENT_ID": f"cf-collector-web-{port}",
-        "CF_DB_URL": str(work_dir / "collector.db"),
-        "CF_HTTP_HOST": "127.0.0.1",
-        "CF_HTTP_PORT": str(port),
-        "CF_BOOTSTRAP_OPS_TOKEN": TOKEN,
-        "CF_ALERT_OFFLINE_S": "0",
-        "CF_LOG_LEVEL": "INFO",
+    """``python -m collector`` on SQLite and ``broker``, ready; stopped (SIGTERM, then SIGKILL)."""
+    collector = ServingCollector(
+        work_dir,
+        broker.url,
+        ops_token=TOKEN,
+        log_level="INFO",
+        CF_MQTT_CLIENT_ID=f"cf-collector-web-{free_port()}",
+        CF_ALERT_OFFLINE_S="0",
         **extra_env,
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "collector"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    )
     try:
-        _wait_ready(api, process, log)
-        yield RunningSystem(base_url, api, read_offices())
+        yield RunningSystem(collector.url, collector.http, read_offices())
     finally:
-        api.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        collector.stop()
 
 
 def register(system: RunningSystem) -> None:

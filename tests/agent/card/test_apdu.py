@@ -12,8 +12,8 @@ from agent.card import moi_layout
 from agent.card.apdu import ApduChannel, get_response_p2_for, read_command
 from agent.card.card_text import decode_card_text, split_name
 from agent.card.errors import CardDataError, CardStatusError, NotThaiCardError
-from agent.card.synthetic_person import SyntheticPerson
-from agent.card.virtual_card_os import ATRS, CardBehaviour, ThaiIdCardOS
+from simulator.card.synthetic_person import SyntheticPerson
+from simulator.card.virtual_card_os import ATRS, CardBehaviour, ThaiIdCardOS
 
 
 class OsTransport:

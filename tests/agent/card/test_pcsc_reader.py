@@ -13,8 +13,8 @@ from smartcard import scard
 from agent.card import moi_layout
 from agent.card.day_key_store import office_today
 from agent.card.interface import CardRead
-from agent.card.synthetic_person import SyntheticPerson
 from protocols import day_key, visitor_pseudonym
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.card.conftest import PEPPER, RecordingListener, SourceFactory, day_keys_for
 from tests.fixtures.pcsc import Pcscd, VirtualCards
 
@@ -394,11 +394,13 @@ def test_settle_and_one_retry_when_the_first_connect_fails(
     virtual_card()
     pcscd.wait_card(0, present=True)
     holder = ExclusiveHolder(pcscd.reader_name(0))
-    time.sleep(0.75)  # the first attempt (after 0.5 s) meets the exclusive holder
+    deadline = time.monotonic() + 10
+    while "retrying once" not in caplog.text:  # the first attempt met the exclusive holder
+        assert time.monotonic() < deadline, "the first attempt did not fail within 10 s"
+        time.sleep(0.02)
     holder.release()
     read = listener.wait_for("inserted", start=mark)  # the retry (after 1.0 s) reads it
     assert read.visitor == pseudonym()
-    assert "retrying once" in caplog.text
     assert listener.faults(mark) == []
 
 

@@ -16,9 +16,9 @@ from agent.card import moi_layout
 from agent.card.apdu import ApduChannel
 from agent.card.citizen_id import CitizenId
 from agent.card.errors import CardError
-from agent.card.synthetic_person import SyntheticPerson
 from agent.card.thai_id import outcome_from_fields, read_thai_id
-from agent.card.virtual_card_os import CardBehaviour, ThaiIdCardOS
+from simulator.card.synthetic_person import SyntheticPerson
+from simulator.card.virtual_card_os import CardBehaviour, ThaiIdCardOS
 from tests.agent.card.conftest import CANARY_ID, RecordingListener, SourceFactory
 from tests.agent.card.test_apdu import OsTransport
 from tests.fixtures.pcsc import Pcscd, VirtualCards

@@ -13,11 +13,11 @@ from gpiozero.pins.mock import MockFactory
 from agent.card.day_key_store import office_today
 from agent.card.pcsc_reader import PcscCardSource
 from agent.card.settings import CardSettings
-from agent.card.synthetic_person import SyntheticPerson
 from agent.clock import SystemClock
 from agent.config import AgentConfig
 from agent.runtime import Agent
 from protocols import Channel, Fault, SessionEnded, SessionStarted, decode, topic
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.agent_rig import DEVICE, config_data, wait_until
 from tests.agent.card.conftest import CANARY_ID, day_keys_for
 from tests.agent.card.test_pcsc_reader import pseudonym

@@ -11,8 +11,8 @@ from agent.card.interface import CardRead
 from agent.card.pcsc_reader import PcscCardSource
 from agent.card.settings import CardSettings
 from agent.card.simulated import SimulatedCardSource
-from agent.card.synthetic_person import SyntheticPerson
 from protocols import day_key, visitor_pseudonym
+from simulator.card.synthetic_person import SyntheticPerson
 from tests.agent.card.conftest import PEPPER, RecordingListener, day_keys_for
 
 TODAY = date(2026, 11, 25)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from collector.ingest.records import EventRow, IngestBatch
+from collector.records import EventRow, IngestBatch
 from collector.registry import DeviceIn, upsert_device
 from collector.storage.ingest_store import write_batch
 from tests.collector.accounts.rig import Rig, running_rig

@@ -4,6 +4,10 @@ The sources are copied to a fresh temporary directory first, so a stale ``build/
 never leaks old modules into the wheel, and ``SOURCE_DATE_EPOCH`` pins the zip timestamps, so an
 unchanged checkout gives a byte-identical wheel and the copy to the hosts reports no change.
 
+Only what a host runs goes in: ``simulator/`` (the fleet simulator and the virtual Thai ID card,
+development tools that must never be on a counter) is not copied, and a wheel that still holds any
+of it is refused.
+
 Usage: build_wheel.py SOURCE_DIR OUT_DIR. Prints ``built PATH`` or ``unchanged PATH``.
 """
 
@@ -15,9 +19,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
+# What hosts run; `simulator/` (development only) is deliberately not in this list.
 _SOURCES = ("pyproject.toml", "README.md", "LICENSE", "protocols", "agent", "collector")
+_DEV_ONLY = ("simulator/",)
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 _EPOCH = "1767225600"  # 2026-01-01: fixed, so the wheel depends on the sources only
 
@@ -33,6 +40,12 @@ def _source_digest(source: Path) -> str:
                 continue
             digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def dev_only_files(wheel: Path) -> list[str]:
+    """The files of ``wheel`` that belong to development tools (empty for a wheel fit to ship)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return [name for name in archive.namelist() if name.startswith(_DEV_ONLY)]
 
 
 def build(source: Path, out_dir: Path) -> tuple[bool, Path]:
@@ -74,6 +87,9 @@ def build(source: Path, out_dir: Path) -> tuple[bool, Path]:
             lines = [ln for ln in result.stderr.splitlines() if "error" in ln.lower()]
             raise RuntimeError(lines[0].strip() if lines else "pip wheel failed")
         (wheel,) = dist.glob("citizen_feedback-*.whl")
+        leaked = dev_only_files(wheel)
+        if leaked:
+            raise RuntimeError(f"development module in the wheel: {leaked[0]}")
         target = out_dir / wheel.name
         out_dir.mkdir(parents=True, exist_ok=True)
         changed = not (target.exists() and target.read_bytes() == wheel.read_bytes())

@@ -11,10 +11,10 @@ import pytest
 
 from agent.card.citizen_id import is_valid_citizen_id
 from agent.errors import AgentError
-from agent.simulate import behaviour
-from agent.simulate.offices import load_offices, place_counters
 from protocols import ICT
 from protocols.identifiers import ID_PATTERN
+from simulator import behaviour
+from simulator.offices import load_offices, place_counters
 
 
 def test_the_25_district_offices_with_thai_names_inside_chiang_mai() -> None:

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agent.simulate.sim_clock import SimClock, previous_working_morning
 from protocols import ICT, now
+from simulator.sim_clock import SimClock, previous_working_morning
 
 
 def test_previous_working_morning_skips_the_weekend() -> None:

@@ -21,12 +21,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from agent.errors import AgentError
-from agent.simulate import behaviour
-from agent.simulate.counter import SimulatedCounter
-from agent.simulate.offices import BIG_OFFICES, place_counters
-from agent.simulate.registration import CollectorApi, register
-from agent.simulate.sim_clock import SimClock
 from protocols.day_keys import make_day_keys
+from simulator import behaviour
+from simulator.counter import SimulatedCounter
+from simulator.offices import BIG_OFFICES, place_counters
+from simulator.registration import CollectorApi, register
+from simulator.sim_clock import SimClock
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ FIX_EVERY_S = 1.0
 
 @dataclass(frozen=True)
 class FleetOptions:
-    """What ``python -m agent simulate`` can be told (see :mod:`agent.simulate.cli`)."""
+    """What ``python -m simulator`` can be told (see :mod:`simulator.cli`)."""
 
     mqtt_url: str
     workdir: Path

@@ -1,4 +1,4 @@
-"""``python -m agent simulate``: a fleet of simulated counters against a real broker/collector.
+"""``python -m simulator``: a fleet of simulated counters against a real broker/collector.
 
 Prints a status line every few seconds; Ctrl-C (or SIGTERM) stops every agent cleanly (each
 publishes ``offline``) and exits 0. Errors are one line on stderr and exit 2.
@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from agent.errors import AgentError
-from agent.simulate.fleet import Fleet, FleetOptions, FleetStatus
+from simulator.fleet import Fleet, FleetOptions, FleetStatus
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agent simulate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except AgentError as exc:
-        print(f"agent simulate: {exc}", file=sys.stderr)
+        print(f"simulator: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

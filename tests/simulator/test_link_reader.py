@@ -9,10 +9,10 @@ from typing import Any
 from agent.card.day_key_store import StaticDayKeys, office_today
 from agent.card.interface import CardFault, CardRead, ReaderStatus
 from agent.card.simulated import SimulatedCardSource
-from agent.simulate.behaviour import synthetic_visitor
-from agent.simulate.link import CuttableLink
-from agent.simulate.reader import FaultableReader
 from protocols.day_keys import make_day_keys
+from simulator.behaviour import synthetic_visitor
+from simulator.link import CuttableLink
+from simulator.reader import FaultableReader
 
 
 def _mqtt_connect_packet() -> bytes:

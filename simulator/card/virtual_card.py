@@ -10,7 +10,7 @@ logs every response APDU in clear (card data) at INFO, calls ``logging.basicConf
 ``sys.exit``, and has no hook for TCP_QUICKACK (Debian's vpcd writes length and APDU
 separately: ~40 ms per APDU without it) or for a card that goes mute or leaves mid-read.
 
-    python -m agent.card.virtual_card --port 35963 --atr 3b79 [--person FILE.json] ...
+    python -m simulator.card.virtual_card --port 35963 --atr 3b79 [--person FILE.json] ...
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from types import FrameType
 
 from virtualsmartcard.VirtualSmartcard import VPCD_CTRL_ATR, VPCD_CTRL_OFF, VPCD_CTRL_ON
 
-from agent.card.synthetic_person import SyntheticPerson
-from agent.card.virtual_card_os import ATRS, CardBehaviour, ThaiIdCardOS
+from simulator.card.synthetic_person import SyntheticPerson
+from simulator.card.virtual_card_os import ATRS, CardBehaviour, ThaiIdCardOS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class VirtualThaiCard:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m agent.card.virtual_card",
+        prog="python -m simulator.card.virtual_card",
         description="A virtual Thai ID card on the vpcd reader (tests and demo only).",
     )
     parser.add_argument("--host", default=VPCD_HOST)

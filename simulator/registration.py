@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from agent.errors import AgentError
-from agent.simulate.offices import AGENCY, PROVINCE, CounterSite, Office
+from simulator.offices import AGENCY, PROVINCE, CounterSite, Office
 
 _LOGGER = logging.getLogger(__name__)
 

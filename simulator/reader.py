@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from agent.card.interface import CardListener, ReaderStatus
 from agent.card.simulated import SimulatedCardSource
-from agent.card.synthetic_person import SyntheticPerson
+from simulator.card.synthetic_person import SyntheticPerson
 
 
 class FaultableReader:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.card.synthetic_person import SyntheticPerson
+from simulator.card.synthetic_person import SyntheticPerson
 
 
 def run_card(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent.card.virtual_card", *args],
+        [sys.executable, "-m", "simulator.card.virtual_card", *args],
         capture_output=True,
         text=True,
         timeout=30,

@@ -14,7 +14,7 @@ from virtualsmartcard.VirtualSmartcard import SmartcardOS
 
 from agent.card import moi_layout
 from agent.card.apdu import get_response_p2_for
-from agent.card.synthetic_person import SyntheticPerson
+from simulator.card.synthetic_person import SyntheticPerson
 
 _HIST = bytes.fromhex("5448204E494420")  # "TH NID "
 ATRS: dict[str, bytes] = {

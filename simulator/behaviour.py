@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from agent.card.citizen_id import check_digit
-from agent.card.synthetic_person import SyntheticPerson
 from protocols import ICT
+from simulator.card.synthetic_person import SyntheticPerson
 
 # (start hour, end hour, relative arrival rate): the morning queue, the lunch dip, the
 # after-lunch peak, a quiet late afternoon. Closed outside these hours and at weekends.

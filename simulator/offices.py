@@ -33,7 +33,7 @@ class Office:
 
 def load_offices() -> list[Office]:
     """All offices of the bundled CSV, in DOPA code order."""
-    text = resources.files("agent.simulate").joinpath("data", DATA_FILE).read_text("utf-8")
+    text = resources.files("simulator").joinpath("data", DATA_FILE).read_text("utf-8")
     offices = []
     for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
         try:

@@ -23,15 +23,15 @@ from agent.card.day_key_store import StaticDayKeys
 from agent.card.simulated import SimulatedCardSource
 from agent.config import AgentConfig
 from agent.runtime import Agent
-from agent.simulate import behaviour
-from agent.simulate.behaviour import Tendency
-from agent.simulate.gps import SimulatedGps
-from agent.simulate.link import CuttableLink
-from agent.simulate.offices import CounterSite
-from agent.simulate.reader import FaultableReader
-from agent.simulate.sim_clock import SimClock
 from protocols import HeartbeatBody
 from protocols.day_keys import DayKeyFile
+from simulator import behaviour
+from simulator.behaviour import Tendency
+from simulator.gps import SimulatedGps
+from simulator.link import CuttableLink
+from simulator.offices import CounterSite
+from simulator.reader import FaultableReader
+from simulator.sim_clock import SimClock
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``python -m agent simulate``: bad options stop it with one line naming the option."""
+"""``python -m simulator``: bad options stop it with one line naming the option."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 )
 def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "agent", "simulate", *args],
+        [sys.executable, "-m", "simulator", *args],
         capture_output=True,
         text=True,
         timeout=60,
