@@ -234,17 +234,21 @@ class Demo:
         return url
 
     def _demo_manager(self, url: str, env: dict[str, str], simulator: Child) -> tuple[str, str]:
-        """A manager of the first three simulated offices (once the simulator registered them)."""
+        """A manager of three simulated offices, once the simulator registered every counter."""
         deadline = time.monotonic() + START_TIMEOUT_S
         offices: list[str] = []
         while not offices:
             if time.monotonic() > deadline or not simulator.running():
-                raise DemoError(f"the simulator registered no office:\n{simulator.log_tail()}")
+                raise DemoError(
+                    f"the simulator did not register its counters:\n{simulator.log_tail()}"
+                )
             try:
-                offices_url = f"{url}/api/v1/offices"
-                with urllib.request.urlopen(offices_url, timeout=5) as response:  # noqa: S310
-                    features = json.load(response)["features"]
-                offices = sorted(f["properties"]["office_id"] for f in features)[:3]
+                devices_url = f"{url}/api/v1/devices?limit=1000"
+                with urllib.request.urlopen(devices_url, timeout=5) as response:  # noqa: S310
+                    items = json.load(response)["items"]
+                registered = {d["office_id"] for d in items if d.get("office_id")}
+                if sum(1 for d in items if d.get("office_id")) >= self.args.devices:
+                    offices = sorted(registered)[:3]
             except (urllib.error.URLError, OSError, ValueError, KeyError):
                 pass
             if not offices:

@@ -10,9 +10,17 @@ from fastapi.responses import Response
 from collector.accounts.context import AccountContext, get_context
 from collector.accounts.guards import CallerDep, allow, office_in_scope
 from collector.accounts.principal import PersonRole, Principal
-from collector.analytics.exports import heatmap_table, ranking_table, to_csv, to_xlsx
+from collector.analytics.exports import (
+    Table,
+    distribution_table,
+    heatmap_table,
+    ranking_table,
+    to_csv,
+    to_xlsx,
+    trend_table,
+)
 from collector.analytics.filters import DateRange, date_range
-from collector.analytics.reports import heatmap, ranking, rollup_rows
+from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
 from collector.api.deps import DriverDep
 from collector.storage import Driver
 
@@ -21,6 +29,7 @@ ContextDep = Annotated[AccountContext, Depends(get_context)]
 OfficeQuery = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 DateQuery = Annotated[str | None, Query(description="YYYY-MM-DD (Gregorian), Thai time")]
 ROLES = (PersonRole.OPS, PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
+Grain = Literal["day", "week", "month"]
 
 
 async def _offices(driver: Driver, principal: Principal, office_id: str | None) -> dict[str, str]:
@@ -88,36 +97,78 @@ async def get_ranking(
     }
 
 
+@router.get("/trend", summary="Ratings, mean and verified share per day, week or month")
+async def get_trend(
+    *,
+    driver: DriverDep,
+    ctx: ContextDep,
+    principal: CallerDep,
+    grain: Annotated[Grain, Query()] = "day",
+    office_id: OfficeQuery = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: DateQuery = None,
+) -> dict[str, Any]:
+    offices = await _offices(driver, principal, office_id)
+    period = date_range(from_, to)
+    k = ctx.settings.k_anonymity
+    points = trend(await rollup_rows(driver, offices, period), grain, k)
+    filters = dict(_filters("trend", office_id, period, k))
+    return {"filters": {**filters, "grain": grain}, "k": k, "points": points}
+
+
+@router.get("/distribution", summary="Ratings per scale and score (k-anonymised)")
+async def get_distribution(
+    *,
+    driver: DriverDep,
+    ctx: ContextDep,
+    principal: CallerDep,
+    office_id: OfficeQuery = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: DateQuery = None,
+) -> dict[str, Any]:
+    offices = await _offices(driver, principal, office_id)
+    period = date_range(from_, to)
+    k = ctx.settings.k_anonymity
+    items = distribution(await rollup_rows(driver, offices, period), k)
+    return {
+        "filters": dict(_filters("distribution", office_id, period, k)),
+        "k": k,
+        "counts": items,
+    }
+
+
 @router.get("/export", summary="A report as CSV (UTF-8 BOM) or XLSX, filters in the header rows")
 async def export(
     *,
     driver: DriverDep,
     ctx: ContextDep,
     principal: CallerDep,
-    report: Annotated[Literal["heatmap", "ranking"], Query()],
+    report: Annotated[Literal["heatmap", "ranking", "trend", "distribution"], Query()],
+    grain: Annotated[Grain, Query()] = "day",
     format_: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     office_id: OfficeQuery = None,
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> Response:
     s = ctx.settings
-    if report == "heatmap":
-        offices = await _offices(driver, principal, office_id)
-        period = date_range(from_, to)
-        table = heatmap_table(heatmap(await rollup_rows(driver, offices, period), s.k_anonymity))
-    else:
-        offices = await _offices(driver, principal, None)
-        period = date_range(from_, to)
-        table = ranking_table(
-            ranking(
-                await rollup_rows(driver, offices, period),
-                offices,
-                s.k_anonymity,
-                s.ranking_prior_weight,
-            )
-        )
+    if report == "ranking":
         office_id = None
-    filters = _filters(report, office_id, period, s.k_anonymity)
+    offices = await _offices(driver, principal, office_id)
+    period = date_range(from_, to)
+    rows = await rollup_rows(driver, offices, period)
+    k = s.k_anonymity
+    table: Table
+    if report == "heatmap":
+        table = heatmap_table(heatmap(rows, k))
+    elif report == "trend":
+        table = trend_table(trend(rows, grain, k))
+    elif report == "distribution":
+        table = distribution_table(distribution(rows, k))
+    else:
+        table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
+    filters = _filters(report, office_id, period, k)
+    if report == "trend":
+        filters.append(("grain", grain))
     name = f"{report}-{period.start}-{period.end}"
     if format_ == "csv":
         return Response(

@@ -43,6 +43,21 @@ def ranking_table(report: dict[str, Any]) -> Table:
     return header, rows
 
 
+def trend_table(points: list[dict[str, Any]]) -> Table:
+    header = ["period", "n", "mean", "verified_share", "suppressed"]
+    rows = [
+        [p["period"], p["n"], p["mean"], p["verified_share"], "yes" if p["suppressed"] else ""]
+        for p in points
+    ]
+    return header, rows
+
+
+def distribution_table(items: list[dict[str, Any]]) -> Table:
+    header = ["scale", "score", "n", "suppressed"]
+    rows = [[i["scale"], i["score"], i["n"], "yes" if i["suppressed"] else ""] for i in items]
+    return header, rows
+
+
 def _cell(value: Any) -> Any:
     return "" if value is None else value
 

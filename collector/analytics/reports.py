@@ -12,7 +12,7 @@ weight (``CF_RANKING_PRIOR_WEIGHT``): offices with few ratings are pulled toward
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from collector.analytics.filters import BANGKOK, DateRange
@@ -102,3 +102,50 @@ def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float)
         "W": prior_weight,
         "offices": offices,
     }
+
+
+def _bucket(hour_ms: int, grain: str) -> str:
+    local = datetime.fromtimestamp(hour_ms / 1000, BANGKOK).date()
+    if grain == "week":
+        return (local - timedelta(days=local.weekday())).isoformat()  # the week's Monday
+    if grain == "month":
+        return local.strftime("%Y-%m")
+    return local.isoformat()
+
+
+def trend(rows: list[Row], grain: str, k: int) -> list[dict[str, Any]]:
+    """Per day, week (Monday) or month: ratings, mean (1..5), verified share; < k suppressed."""
+    per: dict[str, list[float]] = {}
+    for r in rows:
+        entry = per.setdefault(_bucket(r["hour_ms"], grain), [0, 0.0, 0])
+        entry[0] += int(r["n"])
+        entry[1] += int(r["n"]) * normalised(r["score"], r["scale"])
+        entry[2] += int(r["n"]) if r["verified"] else 0
+    points = []
+    for period, (n, total, verified) in sorted(per.items()):
+        hidden = n < k
+        points.append(
+            {
+                "period": period,
+                "n": None if hidden else int(n),
+                "mean": None if hidden else round(total / n, 3),
+                "verified_share": None if hidden else round(verified / n, 4),
+                "suppressed": hidden,
+            }
+        )
+    return points
+
+
+def distribution(rows: list[Row], k: int) -> list[dict[str, Any]]:
+    """Ratings per (scale, score); counts below k (but above 0) suppressed."""
+    counts: dict[tuple[int, int], int] = {}
+    for r in rows:
+        key = (int(r["scale"]), int(r["score"]))
+        counts[key] = counts.get(key, 0) + int(r["n"])
+    out = []
+    for (scale, score), n in sorted(counts.items()):
+        hidden = n < k
+        out.append(
+            {"scale": scale, "score": score, "n": None if hidden else n, "suppressed": hidden}
+        )
+    return out

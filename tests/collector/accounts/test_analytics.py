@@ -182,3 +182,40 @@ async def test_bad_filters_and_scope(rig: Rig) -> None:
         assert [o["office_id"] for o in r.json()["offices"]] == []  # B has no ratings; A unseen
         r = await mb.get("/api/v1/analytics/export?report=heatmap&office_id=office-a")
         assert r.status_code == 404
+
+
+async def test_trend_and_distribution_match_an_independent_computation(rig: Rig) -> None:
+    rng = random.Random(11)
+    a = ratings("dev-a", 300, 5, rng)
+    await write_batch(rig.driver, IngestBatch(events=a))
+    query = "office_id=office-a&from=2026-03-02&to=2026-03-15"
+    weeks: dict[str, list[EventRow]] = {}
+    for e in a:
+        local = datetime.fromtimestamp(e.ts_ms / 1000, THAI).date()
+        monday = local.fromordinal(local.toordinal() - local.weekday())
+        weeks.setdefault(monday.isoformat(), []).append(e)
+    async with rig.client() as c:
+        r = await c.get(f"/api/v1/analytics/trend?grain=week&{query}", headers=rig.ops)
+        points = {p["period"]: p for p in r.json()["points"]}
+        assert set(points) == set(weeks) == {"2026-03-02", "2026-03-09"}
+        for week, events in weeks.items():
+            assert points[week]["n"] == len(events)
+            mean = sum(norm(e) for e in events) / len(events)
+            assert points[week]["mean"] == pytest.approx(mean, abs=1e-3)
+        r = await c.get(f"/api/v1/analytics/trend?grain=day&{query}", headers=rig.ops)
+        days: dict[str, int] = {}
+        for e in a:
+            day = datetime.fromtimestamp(e.ts_ms / 1000, THAI).date().isoformat()
+            days[day] = days.get(day, 0) + 1
+        for p in r.json()["points"]:
+            assert p["n"] == (days[p["period"]] if days[p["period"]] >= K else None)
+        r = await c.get(f"/api/v1/analytics/distribution?{query}", headers=rig.ops)
+        got = {(x["scale"], x["score"]): x["n"] for x in r.json()["counts"]}
+        for score in range(1, 6):
+            assert got[(5, score)] == sum(1 for e in a if e.score == score)
+        r = await c.get(
+            f"/api/v1/analytics/export?report=trend&grain=month&{query}", headers=rig.ops
+        )
+        lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert ["grain", "month"] in lines
+        assert lines[-1][:2] == ["2026-03", "300"]
