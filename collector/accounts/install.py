@@ -17,6 +17,7 @@ from collector.accounts.context import AccountContext
 from collector.accounts.mailer import MailError
 from collector.accounts.settings import AccountSettings
 from collector.analytics import api as analytics_api
+from collector.analytics import pages as analytics_pages
 
 
 async def _mail_failed(_request: Request, exc: Exception) -> JSONResponse:
@@ -34,3 +35,4 @@ def install(app: FastAPI, settings: AccountSettings | None = None) -> None:
     app.include_router(pages.router)
     app.include_router(registration_pages.router)
     app.include_router(survey_pages.router)
+    app.include_router(analytics_pages.router)

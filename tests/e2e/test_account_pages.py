@@ -143,6 +143,10 @@ def test_register_approve_first_login_and_survey(
         == "submitted"
     )
     page.screenshot(SHOTS / "survey-submitted-th.png")
+    page.goto(f"{base}/analytics")
+    assert page.evaluate("document.querySelectorAll('#heatmap tbody tr').length") == 7
+    assert fits_phone(page)  # the wide heat-map scrolls inside its box, not the page
+    page.screenshot(SHOTS / "analytics-th.png")
     page.goto(f"{base}/offices/{OFFICE}/survey?lang=en")
     assert (
         page.evaluate("document.querySelector('h1').textContent")

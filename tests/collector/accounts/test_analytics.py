@@ -219,3 +219,21 @@ async def test_trend_and_distribution_match_an_independent_computation(rig: Rig)
         lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert ["grain", "month"] in lines
         assert lines[-1][:2] == ["2026-03", "300"]
+
+
+async def test_analytics_page_scope_and_filters(rig: Rig) -> None:
+    await write_batch(rig.driver, IngestBatch(events=ratings("dev-a", 200, 5, random.Random(5))))
+    async with rig.person("ma@example.go.th", "manager", A, ["office-a"]) as ma:
+        page = await ma.get("/analytics?from=2026-03-02&to=2026-03-15")
+        assert page.status_code == 200
+        assert page.text.count('<tr><th scope="row">') == 7
+        assert "RS = (M·W + m·n) / (W + n)" in page.text
+        assert 'data-office-id="office-a"' in page.text
+        assert 'data-office-id="office-b"' not in page.text
+        assert "report=heatmap&amp;from=2026-03-02" in page.text
+        bad = await ma.get("/analytics?from=2569-03-02")
+        assert bad.status_code == 422
+        assert "from: 2569 looks like a Buddhist-era year" in bad.text
+        assert (await ma.get("/analytics?office_id=office-b")).status_code == 404
+    async with rig.person("t@example.go.th", "technician") as tech:
+        assert (await tech.get("/analytics")).status_code == 404
