@@ -21,6 +21,7 @@ from collector.analytics.exports import (
 )
 from collector.analytics.filters import DateRange, date_range
 from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
+from collector.analytics.sessions import session_report
 from collector.api.deps import DriverDep
 from collector.storage import Driver
 
@@ -135,6 +136,23 @@ async def get_distribution(
         "k": k,
         "counts": items,
     }
+
+
+@router.get("/sessions", summary="Service time from card sessions, satisfaction by band")
+async def get_sessions(
+    *,
+    driver: DriverDep,
+    ctx: ContextDep,
+    principal: CallerDep,
+    office_id: OfficeQuery = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: DateQuery = None,
+) -> dict[str, Any]:
+    offices = await _offices(driver, principal, office_id)
+    period = date_range(from_, to)
+    k = ctx.settings.k_anonymity
+    report = await session_report(driver, sorted(offices), period, k)
+    return {"filters": dict(_filters("sessions", office_id, period, k)), "k": k, **report}
 
 
 @router.get("/export", summary="A report as CSV (UTF-8 BOM) or XLSX, filters in the header rows")

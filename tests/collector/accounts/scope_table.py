@@ -146,6 +146,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Body]] = {
     ("GET", "/api/v1/analytics/export"): (office_scoped(), None),
     ("GET", "/api/v1/analytics/trend"): (office_scoped(), None),
     ("GET", "/api/v1/analytics/distribution"): (office_scoped(), None),
+    ("GET", "/api/v1/analytics/sessions"): (office_scoped(), None),
 }
 # Query strings for routes that take them (the office filter is agency A's office).
 QUERY: dict[tuple[str, str], str] = {
@@ -153,4 +154,5 @@ QUERY: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/analytics/export"): "report=heatmap&office_id=office-a",
     ("GET", "/api/v1/analytics/trend"): "office_id=office-a&grain=week",
     ("GET", "/api/v1/analytics/distribution"): "office_id=office-a",
+    ("GET", "/api/v1/analytics/sessions"): "office_id=office-a",
 }

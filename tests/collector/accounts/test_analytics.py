@@ -237,3 +237,76 @@ async def test_analytics_page_scope_and_filters(rig: Rig) -> None:
         assert (await ma.get("/analytics?office_id=office-b")).status_code == 404
     async with rig.person("t@example.go.th", "technician") as tech:
         assert (await tech.get("/analytics")).status_code == 404
+
+
+async def test_session_durations_and_satisfaction_by_band(rig: Rig) -> None:
+    rng = random.Random(9)
+    events: list[EventRow] = []
+    truth: list[tuple[int, float]] = []  # (duration ms, normalised score)
+    seq = 1
+    for _ in range(40):
+        session = str(uuid.uuid4())
+        start = START + rng.randrange(10 * DAY)
+        duration = rng.choice([60_000, 240_000, 600_000, 1_200_000, 2_400_000])
+        score = rng.randint(1, 5)
+        for kind, ts, sc in (
+            ("session.started", start, None),
+            ("rating", start + duration - 1, score),
+            ("session.ended", start + duration, None),
+        ):
+            events.append(
+                EventRow(
+                    str(uuid.uuid4()),
+                    "dev-a",
+                    seq,
+                    kind,
+                    ts,
+                    ts,
+                    session,
+                    sc,
+                    5 if sc else None,
+                    1 if sc else None,
+                    "{}",
+                )
+            )
+            seq += 1
+        truth.append((duration, 1 + (score - 1)))
+    events.append(
+        EventRow(
+            str(uuid.uuid4()),
+            "dev-a",
+            seq,
+            "session.started",
+            START,
+            START,
+            "never-ended",
+            None,
+            None,
+            None,
+            "{}",
+        )
+    )
+    await write_batch(rig.driver, IngestBatch(events=events))
+    async with rig.client() as c:
+        r = await c.get(
+            "/api/v1/analytics/sessions?office_id=office-a&from=2026-03-02&to=2026-03-15",
+            headers=rig.ops,
+        )
+    report = r.json()
+    assert report["sessions"] == 40  # the unfinished session is left out
+    durations = sorted(d for d, _ in truth)
+    assert report["median_s"] == pytest.approx((durations[19] + durations[20]) / 2000, abs=0.1)
+    bands = {b["band"]: b for b in report["bands"]}
+    for low, high, label in (
+        (0, 300_000, "<5 min"),
+        (300_000, 900_000, "5-15 min"),
+        (900_000, 1_800_000, "15-30 min"),
+        (1_800_000, 10**9, ">30 min"),
+    ):
+        inside = [s for d, s in truth if low <= d < high]
+        if len(inside) < K:
+            assert bands[label]["suppressed"]
+            assert bands[label]["sessions"] is None
+        else:
+            assert bands[label]["sessions"] == len(inside)
+            assert bands[label]["mean"] == pytest.approx(sum(inside) / len(inside), abs=1e-3)
