@@ -137,6 +137,10 @@ class LocationSettings(_Section):
     max_eph_m: Annotated[float, Field(gt=0)] = 50.0
     move_threshold_m: Annotated[float, Field(gt=0)] = 100.0
     republish_interval_s: Annotated[float, Field(ge=10)] = 900.0
+    # After start (and after a move) good fixes are sampled this long and sent as one
+    # consolidated fix (median, spread, count); 0 turns consolidation off.
+    consolidate_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    consolidate_max_fixes: Annotated[int, Field(ge=2, le=3600)] = 120
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     accuracy_m: Annotated[float, Field(ge=0)] | None = None

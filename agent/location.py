@@ -1,7 +1,9 @@
 """Where the counter is: GPS fixes through a filter, else the provisioned location.
 
 Published (retained) on the first good fix, when the device moved more than
-``move_threshold_m`` from the last published point, and every ``republish_interval_s``.
+``move_threshold_m`` from the last published point, and every ``republish_interval_s``. The good
+fixes of the first ``consolidate_s`` seconds (after start and after a move) are then sent once
+more as one consolidated fix (agent/fix_sampler.py), which the collector counts as that many.
 Without a good fix the provisioned location is published with ``source: provisioned``: the
 one ``set_location`` last sent (remembered in a small JSON file), else the config's.
 A fix is good when its mode is at least ``min_mode`` and its known quality figures (HDOP, and
@@ -22,6 +24,7 @@ from typing import Literal, Protocol
 
 from agent.clock import Clock
 from agent.config import LocationSettings
+from agent.fix_sampler import FixSampler
 from protocols import LocationBody
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,6 +85,8 @@ class LocationTracker:
         self._published: LocationBody | None = None
         self._published_at = -math.inf
         self._pending: LocationBody | None = None
+        self._sampler: FixSampler | None = None
+        self._consolidated: LocationBody | None = None
         self.provisioned = self._load_memory() or self._configured()
 
     def _configured(self) -> LocationBody | None:
@@ -111,7 +116,8 @@ class LocationTracker:
         if not self.good(fix):
             return
         with self._lock:
-            self._fix, self._fix_at = fix, self._clock.monotonic()
+            now = self._clock.monotonic()
+            self._fix, self._fix_at = fix, now
             last = self._published
             if (
                 last is None
@@ -119,6 +125,25 @@ class LocationTracker:
                 or distance_m(last.lat, last.lon, fix.lat, fix.lon) > self.settings.move_threshold_m
             ):
                 self._send(self._gps_body(fix))
+                self._start_sampling(now)
+            self._sample(fix, now)
+
+    def _start_sampling(self, now: float) -> None:
+        s = self.settings
+        self._consolidated = None
+        if s.consolidate_s > 0:
+            self._sampler = FixSampler(now, s.consolidate_s, s.consolidate_max_fixes)
+
+    def _sample(self, fix: Fix | None, now: float) -> None:
+        sampler = self._sampler
+        if sampler is None:
+            return
+        if fix is not None:
+            sampler.add(fix)
+        if sampler.due(now):
+            self._sampler = None
+            self._consolidated = sampler.body(now)
+            self._send(self._consolidated)
 
     @staticmethod
     def _gps_body(fix: Fix) -> LocationBody:
@@ -135,7 +160,7 @@ class LocationTracker:
     def _current(self) -> LocationBody | None:
         fresh = self._clock.monotonic() - self._fix_at < FIX_STALE_S
         if self._fix is not None and fresh:
-            return self._gps_body(self._fix)
+            return self._consolidated or self._gps_body(self._fix)
         return self.provisioned
 
     def _send(self, body: LocationBody) -> None:
@@ -145,6 +170,7 @@ class LocationTracker:
     def tick(self) -> None:
         """Publish at start (provisioned, if no fix yet) and every ``republish_interval_s``."""
         with self._lock:
+            self._sample(None, self._clock.monotonic())
             due = self._clock.monotonic() - self._published_at >= self.settings.republish_interval_s
             body = self._current()
             if due and body is not None:

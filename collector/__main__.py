@@ -12,6 +12,7 @@ import uvicorn
 from collector.api.app import create_app
 from collector.config import Settings, env_help, load_settings
 from collector.errors import CollectorError
+from collector.services import cli as services_cli
 from collector.storage import open_driver
 from collector.tokens import Role, create_token
 
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a token and print it once")
     create.add_argument("--role", choices=["ops", "technician"], required=True)
     create.add_argument("--name", default="cli", help="who or what the token is for")
+    services_cli.add_parser(sub)
     return parser
 
 
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "services":
+            return services_cli.run(args, settings)
         elif args.command == "token":
             print(asyncio.run(_token(settings, args.role, args.name)))
         else:

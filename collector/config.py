@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     pin_shared_within_m: float = Field(
         10, ge=0, description="flag two offices whose pins are this close"
     )
+    zero_copy_threshold: float = Field(
+        0.1, ge=0, le=1, description="zero-copy: flag a share of sessions with a copy above this"
+    )
+    zero_copy_min_sessions: int = Field(
+        20, ge=1, description="zero-copy: sessions needed before a measured share is flagged"
+    )
     bootstrap_ops_token: str | None = Field(
         None, description="if set, this token is valid for role ops (hashed at start)", repr=False
     )

@@ -23,6 +23,8 @@ from collector.storage import Driver, Row
 _LOGGER = logging.getLogger(__name__)
 _FIXES_PER_OFFICE = 500
 MAD_SCALE = 1.4826  # turns a median absolute deviation into a standard-deviation estimate
+MAX_FIX_WEIGHT = 60
+"""A consolidated fix counts as at most this many fixes (a minute of 1 Hz fixes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class Fix:
     accuracy_m: float | None
     hdop: float | None
     fix: str | None
+    samples: int | None = None  # a consolidated fix stands for this many fixes
+    spread_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,18 @@ def good_fix(f: Fix, *, max_hdop: float, max_accuracy_m: float) -> bool:
 def estimate_gps_pin(
     fixes: Sequence[Fix], *, min_fixes: int, max_hdop: float, max_accuracy_m: float
 ) -> PinEstimate | None:
-    """The robust GPS pin of ``fixes``, or None when too few good fixes remain."""
-    good = [f for f in fixes if good_fix(f, max_hdop=max_hdop, max_accuracy_m=max_accuracy_m)]
+    """The robust GPS pin of ``fixes``, or None when too few good fixes remain.
+
+    A consolidated fix (``samples`` > 1, the agent's median of that many fixes) counts as
+    ``samples`` fixes, at most :data:`MAX_FIX_WEIGHT`; the pin's accuracy is then no better than
+    the spread the agent measured.
+    """
+    good = [
+        weighted
+        for f in fixes
+        if good_fix(f, max_hdop=max_hdop, max_accuracy_m=max_accuracy_m)
+        for weighted in [f] * min(MAX_FIX_WEIGHT, max(1, f.samples or 1))
+    ]
     if len(good) < min_fixes:
         return None
     lat = statistics.median(f.lat for f in good)
@@ -76,7 +90,8 @@ def estimate_gps_pin(
     spread = sorted(distance_m(lat, lon, f.lat, f.lon) for f in kept)
     # 68 % of the kept fixes lie within this radius; the median itself is better than one fix.
     p68 = spread[min(len(spread) - 1, int(0.68 * len(spread)))]
-    accuracy = round(max(1.0, p68), 1)
+    spreads = [f.spread_m for f in kept if f.spread_m is not None]
+    accuracy = round(max(1.0, p68, statistics.median(spreads) if spreads else 0.0), 1)
     return PinEstimate(lat, lon, "gps", accuracy, len(kept), len(good) - len(kept))
 
 
@@ -94,7 +109,8 @@ def provisioned_pin(fixes: Iterable[Fix]) -> PinEstimate | None:
 async def recompute_office_pin(driver: Driver, office_id: str, settings: Settings) -> None:
     """Refresh the stored pin of one office from its devices' locations (manual pins stay)."""
     rows = await driver.fetch(
-        "SELECT l.lat, l.lon, l.source, l.accuracy_m, l.hdop, l.fix FROM locations l "
+        "SELECT l.lat, l.lon, l.source, l.accuracy_m, l.hdop, l.fix, l.samples, l.spread_m "
+        "FROM locations l "
         "JOIN devices d ON d.device_id = l.device_id WHERE d.office_id = ? "
         "ORDER BY l.ts_ms DESC LIMIT ?",
         office_id,

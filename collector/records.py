@@ -67,6 +67,8 @@ class LocationRow(NamedTuple):
     hdop: float | None
     sats: int | None
     fix: str | None
+    samples: int | None = None  # a consolidated fix: how many fixes its median stands for
+    spread_m: float | None = None
 
 
 class StateRow(NamedTuple):

@@ -41,6 +41,11 @@ class LocationBody(WireModel):
     hdop: Annotated[float, Field(ge=0)] | None = None
     sats: Annotated[int, Field(ge=0)] | None = None
     fix: Literal["2d", "3d"] | None = None
+    # Additive (v1): a consolidated fix. ``lat``/``lon`` are then the median of ``samples`` good
+    # fixes taken over ``window_s`` seconds and ``spread_m`` the radius holding 68 % of them.
+    samples: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    spread_m: Annotated[float, Field(ge=0)] | None = None
+    window_s: Annotated[float, Field(ge=0)] | None = None
 
 
 class _TelemetryBase(WireModel):

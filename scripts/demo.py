@@ -28,6 +28,7 @@ from pathlib import Path
 from types import FrameType
 
 from broker_config import LOOPBACK, write_config
+from demo_services import DemoServicesError, load_demo_services
 from process_group import Child
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,6 +231,10 @@ class Demo:
             cwd=ROOT,
         )
         self.children.append(simulator)
+        try:
+            print("demo: services " + load_demo_services(url, token.stdout.strip()), flush=True)
+        except DemoServicesError as exc:
+            raise DemoError(f"service catalogue: {exc}") from exc
         self.manager = self._demo_manager(url, env, simulator)
         return url
 
@@ -310,6 +315,7 @@ def banner(
             f"  Citizen Feedback demo: {args.devices} counters in Chiang Mai, x{args.speed:g}",
             f"  Office map   {url}/",
             f"  Fleet        {url}/fleet",
+            f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/docs",
             *login,
             f"  State, logs  {state}",

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from collector.accounts.install import install as install_accounts
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings
+from collector.api.routes import services as services_routes
 from collector.config import Settings
 from collector.runtime import Collector
 
@@ -65,6 +66,7 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
+    app.include_router(services_routes.router)
     install_accounts(app)
     for router in routers:
         app.include_router(router)

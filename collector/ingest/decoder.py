@@ -130,6 +130,8 @@ def _add(batch: IngestBatch, msg: RawMessage, parsed: Topic | None) -> None:
                 b.hdop,
                 b.sats,
                 b.fix,
+                b.samples,
+                b.spread_m,
             )
         )
     elif isinstance(message, State):

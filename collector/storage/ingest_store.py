@@ -49,6 +49,8 @@ LOCATION_COLUMNS = [
     ("hdop", "float8"),
     ("sats", "integer"),
     ("fix", "text"),
+    ("samples", "integer"),
+    ("spread_m", "float8"),
 ]
 RESULT_COLUMNS = [
     ("id", "text"),
@@ -240,6 +242,8 @@ async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
                         r.hdop,
                         r.sats,
                         r.fix,
+                        r.samples,
+                        r.spread_m,
                     )
                     for r in batch.locations
                 ],

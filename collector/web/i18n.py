@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from collector.web.services_i18n import SERVICE_STRINGS
+
 DEFAULT_LANG: Final = "th"
 LANGS: Final = ("th", "en")
 COOKIE_NAME: Final = "cf_lang"
@@ -208,6 +210,10 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "mean_of": "{mean} of 5",
     },
 }
+
+
+for _lang, _strings in SERVICE_STRINGS.items():
+    STRINGS[_lang].update(_strings)
 
 
 def pick_lang(query: str | None, cookie: str | None) -> str:

@@ -157,3 +157,45 @@ def test_gpsd_absent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
         assert source.status == "absent"
     finally:
         source.stop()
+
+
+def test_consolidated_fix_after_the_sampling_window(tmp_path: Path) -> None:
+    tracker, sink, clock = make(tmp_path)
+    offsets = [((i % 7) - 3) * 0.00001 for i in range(61)]  # about ±3.3 m of jitter
+    for off in offsets:
+        tracker.on_fix(Fix(18.8 + off, 99.0 - off, mode=3, hdop=1.0, eph=5.0, sats=8))
+        clock.advance(1)
+    assert [b.samples for b in sink.sent] == [None, 61]
+    consolidated = sink.sent[-1]
+    assert consolidated.source == "gps"
+    assert consolidated.lat == pytest.approx(18.8, abs=1e-9)
+    assert consolidated.lon == pytest.approx(99.0, abs=1e-9)
+    assert consolidated.spread_m is not None
+    assert 1.0 < consolidated.spread_m < 5.0
+    assert consolidated.accuracy_m == consolidated.spread_m
+    assert consolidated.window_s == 60.0
+    assert (consolidated.fix, consolidated.hdop, consolidated.sats) == ("3d", 1.0, 8)
+    # the periodic republication repeats the consolidated fix while GPS keeps reporting
+    for _ in range(900):
+        clock.advance(1)
+        tracker.on_fix(GOOD)
+    tracker.tick()
+    assert sink.sent[-1].samples == 61
+    # a move starts a new window: a single fix now, a consolidated one a minute later
+    moved = Fix(18.81, 99.0, mode=3, hdop=1.0)
+    tracker.on_fix(moved)
+    assert sink.sent[-1].samples is None
+    clock.advance(60)
+    tracker.on_fix(moved)
+    assert sink.sent[-1].samples == 2
+    assert sink.sent[-1].lat == 18.81
+
+
+def test_consolidation_can_be_turned_off(tmp_path: Path) -> None:
+    settings = SETTINGS.model_copy(update={"consolidate_s": 0})
+    clock, sink = FakeClock(), Sink()
+    tracker = LocationTracker(settings, clock, sink, tmp_path / "location.json")
+    for _ in range(120):
+        tracker.on_fix(GOOD)
+        clock.advance(1)
+    assert [b.samples for b in sink.sent] == [None]

@@ -163,7 +163,7 @@ def test_office_page_summary_and_english_switch(demo: RunningSystem, page: Page)
     assert en == {
         "name": "Mueang Chiang Mai District Office",
         "heading": "Satisfaction",
-        "nav": "Office map Devices",
+        "nav": "Office map Services Devices",
     }
     # The choice is remembered: the fleet page, without ?lang, is English too.
     page.goto(f"{demo.base_url}/fleet")
