@@ -114,6 +114,17 @@ TABLE: dict[tuple[str, str], tuple[Expect, Body]] = {
     ("GET", "/api/v1/alerts"): (public(), None),
     ("GET", "/api/v1/dead-letters"): (ops_only(), None),
     ("GET", "/api/v1/quarantine"): (ops_only(), None),
+    # The public service catalogue, hours, zero-copy and scorecards (public by design).
+    ("GET", "/api/v1/services"): (public(), None),
+    ("GET", "/api/v1/services/search"): (public(), None),
+    ("GET", "/api/v1/services/{service_id}"): (public(404), None),  # an id nobody has
+    ("POST", "/api/v1/services/import"): (registrar(), lambda _c: {}),  # an empty dry run
+    ("GET", "/api/v1/nearest"): (public(), None),
+    ("GET", "/api/v1/offices/{office_id}/services"): (public(), None),
+    ("GET", "/api/v1/offices/{office_id}/hours"): (public(), None),
+    ("GET", "/api/v1/offices/{office_id}/zero-copy"): (public(), None),
+    ("GET", "/api/v1/offices/{office_id}/scorecard"): (public(), None),
+    ("GET", "/api/v1/scorecards"): (public(), None),
     # Accounts.
     ("GET", "/api/v1/me"): (logged_in(), None),
     ("GET", "/api/v1/agencies"): (public(), None),
@@ -150,6 +161,9 @@ TABLE: dict[tuple[str, str], tuple[Expect, Body]] = {
 }
 # Query strings for routes that take them (the office filter is agency A's office).
 QUERY: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/services/search"): "q=test",
+    ("POST", "/api/v1/services/import"): "dry_run=true",
+    ("GET", "/api/v1/nearest"): "lat=18.79&lon=98.98",
     ("GET", "/api/v1/analytics/heatmap"): "office_id=office-a",
     ("GET", "/api/v1/analytics/export"): "report=heatmap&office_id=office-a",
     ("GET", "/api/v1/analytics/trend"): "office_id=office-a&grain=week",

@@ -60,6 +60,7 @@ async def test_every_route_for_every_caller(rig: Rig) -> None:
             "device_id": "dev-a",
             "person_id": target,
             "version": "1",
+            "service_id": "no-such-service",
         }
         registrations = {
             "approve": await _registration(rig, admin, "approve-me@example.go.th"),
