@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from agent.broker_probe import probe
 from agent.card.interface import CardFault, CardRead, ReaderStatus
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
 from agent.heartbeat import clock_synced
 from agent.location import Fix, GpsdSource, LocationTracker
 from agent.panel import Panel, PanelError
-from agent.publisher import probe
 from agent.runtime import open_card_source, pin_factory_for
 
 CHECK_NAMES = ("reader", "card", "broker", "gps", "leds", "clock")

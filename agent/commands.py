@@ -1,4 +1,4 @@
-"""Remote commands from the collector: identify, reload_config, set_location, ping.
+"""Remote commands from the collector: identify, reload_config, set_location, ping, day_key.set.
 
 Every command gets exactly one ``command.result`` (PROTOCOL.md); an expired one is refused with
 ``ok: false, detail: "expired"`` and not executed. A payload that does not decode is logged and
@@ -8,7 +8,9 @@ dropped: without a sound envelope there is no command id to answer.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 from typing import Protocol
 
 from agent.clock import Clock
@@ -17,6 +19,7 @@ from agent.errors import AgentError
 from protocols import (
     Channel,
     CommandResultBody,
+    DayKeySet,
     Identify,
     Ping,
     ProtocolError,
@@ -29,6 +32,10 @@ from protocols import (
 
 _LOGGER = logging.getLogger(__name__)
 
+REMEMBERED_RESULTS = 256
+"""Results kept by command id: a command delivered twice (QoS 1 over a persistent session) is
+answered again with its first result, never executed twice."""
+
 
 class CommandActions(Protocol):
     """What the runtime lets a command do."""
@@ -38,6 +45,8 @@ class CommandActions(Protocol):
     def reload_config(self) -> str: ...
 
     def set_location(self, lat: float, lon: float, accuracy_m: float | None) -> str: ...
+
+    def set_day_key(self, scheme: str, office: str, day: date, key: bytes) -> str: ...
 
 
 class CommandHandler:
@@ -55,6 +64,7 @@ class CommandHandler:
         self._actions = actions
         self._publish = publish_result
         self.handled = 0
+        self._results: OrderedDict[str, CommandResultBody] = OrderedDict()
 
     def handle(self, payload: bytes) -> CommandResultBody | None:
         """Execute one command payload and publish its result; return the result body."""
@@ -63,8 +73,15 @@ class CommandHandler:
         except ProtocolError as exc:
             _LOGGER.warning("command rejected: %s (%s)", exc.reason, exc.code)
             return None
-        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping):
+        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping | DayKeySet):
             return None
+        earlier = self._results.get(str(command.id))
+        if earlier is not None:
+            _LOGGER.info(
+                "command %s %s delivered again: answered, not run", command.type, command.id
+            )
+            self._publish(encode(self._envelopes.command_result(earlier)))
+            return earlier
         if command.body.expired(self._clock.now()):
             ok, detail = False, "expired"
         else:
@@ -72,13 +89,18 @@ class CommandHandler:
                 ok, detail = True, self._run(command)
             except AgentError as exc:
                 ok, detail = False, str(exc)
+            except (OSError, ValueError) as exc:  # e.g. a full disk while remembering a location
+                ok, detail = False, f"failed: {type(exc).__name__}: {exc}"
         body = CommandResultBody(command=command.id, ok=ok, detail=detail[:200])
         self.handled += 1
+        self._results[str(command.id)] = body
+        while len(self._results) > REMEMBERED_RESULTS:
+            self._results.popitem(last=False)
         _LOGGER.info("command %s %s: ok=%s %s", command.type, command.id, ok, detail[:80])
         self._publish(encode(self._envelopes.command_result(body)))
         return body
 
-    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping) -> str:
+    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping | DayKeySet) -> str:
         if isinstance(command, Identify):
             return self._actions.identify(command.body.seconds)
         if isinstance(command, ReloadConfig):
@@ -86,4 +108,7 @@ class CommandHandler:
         if isinstance(command, SetLocation):
             b = command.body
             return self._actions.set_location(b.lat, b.lon, b.accuracy_m)
+        if isinstance(command, DayKeySet):  # cf2 key delivery (issue 13); the key is not logged
+            k = command.body
+            return self._actions.set_day_key(k.scheme, k.office, k.date, bytes.fromhex(k.key))
         return "pong"

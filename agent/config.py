@@ -54,6 +54,10 @@ class MqttSettings(_Section):
     backoff_min_s: Annotated[float, Field(gt=0, le=60)] = 0.5
     backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     window: Annotated[int, Field(ge=1, le=60000)] = 1000
+    # The broker keeps this device's session (subscriptions, queued commands) this long while
+    # it is offline; longer than the longest command expiry the API allows (1 day). 0 = clean
+    # start, commands sent while offline are lost.
+    session_expiry_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 2 * 86400
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -210,6 +210,10 @@ class GpsdSource:
     def status(self) -> GpsStatus:
         return self._status
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
     def start(self, listener: FixListener) -> None:
         self._thread = threading.Thread(
             target=self._run, args=(listener,), name="gpsd", daemon=True

@@ -21,8 +21,16 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.disk_reserve import DiskReserve
 from agent.errors import OutboxError
-from protocols import OutboxDropped, OutboxDroppedBody, encode, new_message_id, now
+from protocols import (
+    OutboxDropped,
+    OutboxDroppedBody,
+    ProtocolError,
+    encode,
+    new_message_id,
+    now,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +44,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('last_seq', 0), ('acked_seq', 0), ('dropped_total', 0),
-    ('bytes', 0);
+    ('bytes', 0), ('lost_total', 0);
 """
 
 BuildEvent = Callable[[int], BaseModel]
@@ -73,6 +81,9 @@ class Outbox:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Acknowledged events (visitor pseudonyms) are overwritten with zeros, not just
+            # unlinked from the b-tree: a stolen device's file keeps nothing already delivered.
+            self._db.execute("PRAGMA secure_delete=ON")
             # After a big drain the WAL file is truncated back to this size (bytes) on checkpoint.
             self._db.execute("PRAGMA journal_size_limit=8388608")
             self._db.executescript(_SCHEMA)
@@ -84,6 +95,9 @@ class Outbox:
         self._depth = int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
         self._disk_checked = -1e9
         self._disk_low = False
+        self._lost = self._lost_saved = self._meta("lost_total")
+        self.reserve = DiskReserve(self._path.with_name(self._path.name + ".reserve"))
+        self.reserve.take()
 
     # -- reading ---------------------------------------------------------------------------
     def _meta(self, key: str) -> int:
@@ -106,6 +120,11 @@ class Outbox:
         with self._lock:
             return self._meta("dropped_total")
 
+    @property
+    def lost_total(self) -> int:
+        """Events that could not be written at all (full disk, I/O error), ever."""
+        return self._lost
+
     def oldest_age_s(self) -> float | None:
         """Seconds since the oldest event still waiting was written (wall clock), or None."""
         with self._lock:
@@ -125,8 +144,58 @@ class Outbox:
     def append(self, build: BuildEvent) -> BaseModel:
         """Assign the next seq, build the event with it and commit both; return the event."""
         with self._lock:
-            self._make_room()
-            return self._insert(build)
+            try:
+                self._make_room()
+                event = self._insert(build)
+            except (OutboxError, ProtocolError) as exc:
+                self._record_loss(exc)
+                raise
+            if self._lost != self._lost_saved:  # losses counted while the disk was full
+                self._save_lost()
+            return event
+
+    def _save_lost(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'lost_total'", (self._lost,))
+            self._lost_saved = self._lost
+
+    def _record_loss(self, exc: Exception) -> None:
+        """Count an event that could not be written and declare it with an ``outbox.dropped``.
+
+        The lost event is given the next seq (never written) and the ``outbox.dropped`` the one
+        after, naming it, so the collector sees a declared gap rather than nothing. The disk
+        reserve is released first so that this one write fits on a full disk (issue 13, defect 5).
+        """
+        self._lost += 1
+        released = self.reserve.release()
+        lost_seq = self._last_seq + 1
+        body = OutboxDroppedBody(
+            from_seq=lost_seq, to_seq=lost_seq, reason=f"outbox write failed: {exc}"[:200]
+        )
+        self._last_seq = lost_seq
+        try:
+            self._insert(
+                lambda seq: OutboxDropped(
+                    v=1, id=new_message_id(), device=self._device, ts=now(), seq=seq, body=body
+                )
+            )
+        except (OutboxError, ProtocolError) as second:
+            self._last_seq = lost_seq - 1  # nothing names this seq: hand it out again
+            _LOGGER.error(
+                "outbox loss not declared: lost_total=%s reserve_released=%s error=%s",
+                self._lost,
+                released,
+                second,
+            )
+            return
+        self._save_lost()
+        _LOGGER.error(
+            "outbox event lost: seq=%s lost_total=%s reserve_released=%s error=%s",
+            lost_seq,
+            self._lost,
+            released,
+            exc,
+        )
 
     def _insert(self, build: BuildEvent) -> BaseModel:
         seq = self._last_seq + 1
@@ -196,7 +265,17 @@ class Outbox:
             self._last_seq = max(self._last_seq, acked_seq)
             self._depth -= int(count)
             self._bytes -= int(freed)
+            if self._depth == 0:
+                self._truncate_wal()
             return True
+
+    def _truncate_wal(self) -> None:
+        """With nothing left to send, copy the zeroed pages home and empty the WAL file, which
+        still holds the frames the deleted events were first written in (secure_delete)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            _LOGGER.warning("outbox %s: WAL checkpoint failed: %s", self._path, exc)
 
     # -- limits ----------------------------------------------------------------------------
     def _over_limit(self) -> str | None:
@@ -212,6 +291,7 @@ class Outbox:
             except OSError:
                 free = self._limits.min_disk_free_bytes
             self._disk_low = free < self._limits.min_disk_free_bytes
+            self.reserve.take_if_room()
         return "disk_low" if self._disk_low and self._depth > 0 else None
 
     def _make_room(self) -> None:

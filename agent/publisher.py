@@ -1,7 +1,9 @@
 """THE paho-mqtt adapter of the agent: one connection to the broker, kept up, nothing else.
 
 MQTT v5 (paho 2.x, callback API v2), TLS with client certificates or username/password, client
-id = device id, clean start (the outbox, not the broker session, is what keeps events), a
+id = device id, a persistent session (``clean_start`` false, ``session_expiry_s``) so that the
+broker queues the commands sent while the device is offline (the outbox, not the session, is
+what keeps events), a
 retained ``online`` state after each connect with a Last Will of ``offline``, ``offline`` on a
 clean stop, and reconnects with exponential backoff and full jitter.
 
@@ -24,6 +26,8 @@ from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from agent.config import MqttSettings
@@ -106,6 +110,13 @@ class Publisher:
         self._connected = False
         self._queue: deque[Callable[[], None]] = deque()
         self.last_error: str | None = None
+        self.action_failures = 0
+        self.subscribed = threading.Event()
+        """Set once the broker granted this connection's subscriptions (SUBACK); cleared on loss."""
+        self._beat = time.monotonic()
+        # A loop round lasts LOOP_TIMEOUT_S; connecting may block for a connect timeout (TCP, then
+        # TLS): beyond this without a beat the thread is stuck (see agent.liveness).
+        self.stuck_after_s = max(60.0, 3 * settings.connect_timeout_s)
 
     @property
     def connected(self) -> bool:
@@ -113,6 +124,15 @@ class Publisher:
 
     def _state(self, state: str) -> bytes:
         return encode(State(v=1, device=self._device, state=state, sw_version=self._sw))  # type: ignore[arg-type]
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    @property
+    def last_beat(self) -> float:
+        """``time.monotonic()`` when the connection thread last made progress."""
+        return self._beat
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{self._device}", daemon=True)
@@ -146,11 +166,13 @@ class Publisher:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _run(self) -> None:
         attempt = 0
         while not self._stop.is_set():
+            self._beat = time.monotonic()
             if self._session():
                 attempt = 0
             else:
@@ -161,7 +183,10 @@ class Publisher:
                 attempt, self._settings.backoff_min_s, self._settings.backoff_max_s, self._rng
             )
             _LOGGER.info("broker connection down; retrying in %.1f s", delay)
-            self._stop.wait(delay)
+            until = time.monotonic() + delay
+            while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
+                self._beat = time.monotonic()
+                self._stop.wait(min(1.0, left))
 
     def _session(self) -> bool:
         """One connection from connect to loss; True if the broker accepted us."""
@@ -172,12 +197,16 @@ class Publisher:
             self.last_error = f"cannot set up the MQTT client: {exc}"
             _LOGGER.error("%s", self.last_error)
             return False
+        expiry = self._settings.session_expiry_s
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = expiry
         try:
             client.connect(
                 self._settings.host,
                 self._settings.port,
                 keepalive=self._settings.keepalive_s,
-                clean_start=True,
+                clean_start=expiry == 0,
+                properties=properties,
             )
         except (OSError, ssl.SSLError, ValueError) as exc:
             self.last_error = (
@@ -189,11 +218,12 @@ class Publisher:
         deadline = time.monotonic() + self._settings.connect_timeout_s
         try:
             while not self._stop.is_set():
+                self._beat = time.monotonic()
                 rc = client.loop(timeout=LOOP_TIMEOUT_S)
                 alive = self._dispatch()
                 accepted = accepted or self._connected
                 if self._connected:
-                    self._listener.flush()
+                    self._guarded("flush", self._listener.flush)
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not alive:
                     break
                 if not self._connected and time.monotonic() > deadline:
@@ -204,6 +234,7 @@ class Publisher:
         finally:
             was = self._connected
             self._connected = False
+            self.subscribed.clear()
             self._client = None
             self._queue.clear()
             if client.is_connected():
@@ -233,8 +264,27 @@ class Publisher:
             if action is _LOST:
                 alive = False
                 continue
-            action()
+            self._guarded(getattr(action, "__name__", "action"), action)
         return alive
+
+    def _guarded(self, name: str, action: Callable[[], None]) -> None:
+        """Run one queued action; a failure is logged and counted, never fatal to the thread.
+
+        A full disk during ``set_location`` or an outbox error during a pump must not end the
+        connection (issue 13, defect 4): the next action, and the next round, run as usual.
+        """
+        try:
+            action()
+        except Exception as exc:  # one failing action is logged, the thread goes on
+            self.action_failures += 1
+            _LOGGER.error(
+                "mqtt action failed: action=%s error=%s failures=%s detail=%s",
+                name,
+                type(exc).__name__,
+                self.action_failures,
+                str(exc)[:200],
+                exc_info=exc,
+            )
 
     # -- paho callbacks: record only ------------------------------------------------------
     def _on_connect(
@@ -271,7 +321,18 @@ class Publisher:
         except ValueError:
             return
         payload = bytes(message.payload)
-        self._queue.append(lambda: self._listener.message(parsed, payload))
+
+        def deliver() -> None:
+            self._listener.message(parsed, payload)
+
+        deliver.__name__ = f"message:{parsed.value}"
+        self._queue.append(deliver)
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, codes: list[ReasonCode], _p: Any) -> None:
+        if all(not code.is_failure for code in codes):
+            self.subscribed.set()
+        else:
+            _LOGGER.error("broker refused a subscription: %s", [str(c) for c in codes])
 
     def _on_publish(self, _c: Any, _u: Any, mid: int, rc: ReasonCode, _p: Any) -> None:
         self._listener.puback(mid, not rc.is_failure)
@@ -288,29 +349,3 @@ def _lost() -> None:
 
 
 _LOST: Callable[[], None] = _lost
-
-
-def probe(settings: MqttSettings, device_id: str) -> str | None:
-    """Connect once with these credentials (for ``agent check``); None if accepted, else why."""
-    outcome: dict[str, str | None] = {}
-    try:
-        client = new_client(settings, device_id)
-    except (OSError, ValueError) as exc:
-        return f"cannot set up the MQTT client: {exc}"
-
-    def on_connect(_c: Any, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
-        outcome["rc"] = None if not rc.is_failure else f"broker refused: {rc}"
-
-    client.on_connect = on_connect
-    try:
-        client.connect(settings.host, settings.port, keepalive=10, clean_start=True)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        return f"cannot connect to {settings.host}:{settings.port}: {exc}"
-    deadline = time.monotonic() + settings.connect_timeout_s
-    while "rc" not in outcome and time.monotonic() < deadline:
-        if client.loop(timeout=0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            break
-    client.disconnect()
-    if "rc" not in outcome:
-        return "no CONNACK from the broker in time"
-    return outcome["rc"]

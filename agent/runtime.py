@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from agent.card.interface import CardSource, ReaderStatus
 from agent.clock import Clock, SystemClock
 from agent.commands import CommandHandler
 from agent.config import AgentConfig, load_config
+from agent.day_key_delivery import install_delivered_key
 from agent.delivery import Delivery
 from agent.envelopes import Envelopes, EventBody
 from agent.errors import AgentError, OutboxError
 from agent.heartbeat import read_system
+from agent.liveness import Workers
 from agent.location import GpsdSource, LocationSource, LocationTracker, remembered_location_path
 from agent.notify import Notifier
 from agent.outbox import Outbox, OutboxLimits
@@ -149,6 +152,8 @@ class Agent:
         self._heartbeat_at = -math.inf
         self._watchdog_at = -math.inf
         self._stop = threading.Event()
+        self.workers = Workers()
+        self._watch_workers()
         if panel_error is not None:
             _LOGGER.error("panel unavailable: %s", panel_error)
             self.emit(FaultBody(component="panel", code="gpio_unavailable", detail=panel_error))
@@ -164,6 +169,14 @@ class Agent:
         self.delivery.pump()
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _watch_workers(self) -> None:
+        pub = self.publisher
+        self.workers.watch(
+            "mqtt", lambda: pub.thread, beat=lambda: pub.last_beat, stuck_after_s=pub.stuck_after_s
+        )
+        self.workers.watch("card", lambda: getattr(self.card_source, "thread", None))
+        self.workers.watch("gps", lambda: getattr(self.location_source, "thread", None))
+
     def start(self) -> None:
         if self.panel is not None:
             self.panel.bind(self.session)
@@ -190,6 +203,7 @@ class Agent:
             if source is not None:
                 source.stop()
         self.publisher.stop()
+        self.delivery.pump()  # apply the acks already received before the outbox closes
         if self.panel is not None:
             self.panel.close()
         self.outbox.close()
@@ -207,7 +221,11 @@ class Agent:
         interval = self.notifier.watchdog_interval()
         if interval is not None and t - self._watchdog_at >= interval:
             self._watchdog_at = t
-            self.notifier.watchdog()
+            problems = self.workers.problems()
+            if problems:  # no WATCHDOG=1: systemd restarts the agent (issue 13, defect 4)
+                _LOGGER.error("watchdog not fed: workers=%s", ",".join(problems))
+            else:
+                self.notifier.watchdog()
 
     # -- status ----------------------------------------------------------------------------
     @property
@@ -241,6 +259,7 @@ class Agent:
             mem_used_pct=figures.mem_used_pct,
             disk_free_mb=figures.disk_free_mb,
             misuse_presses=self.session.misuse_presses,
+            lost_events=self.outbox.lost_total,
         )
 
     def publish_heartbeat(self) -> None:
@@ -294,6 +313,9 @@ class Agent:
     def set_location(self, lat: float, lon: float, accuracy_m: float | None) -> str:
         self.location.set_provisioned(lat, lon, accuracy_m)
         return "location set"
+
+    def set_day_key(self, scheme: str, office: str, day: date, key: bytes) -> str:
+        return install_delivered_key(self.config, scheme, office, day, key)
 
     def reload_config(self) -> str:
         """Apply what can change live (session, heartbeat, location, republish timeout)."""

@@ -1,4 +1,4 @@
-"""``python -m collector``: run ingest and the HTTP API together; ``token create``; ``migrate``."""
+"""``python -m collector``: run ingest and the HTTP API together; ``token``; ``migrate``."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ import asyncio
 import logging
 import sys
 
-import uvicorn
-
-from collector.api.app import create_app
+from collector import token_cli
 from collector.config import Settings, env_help, load_settings
 from collector.errors import CollectorError
 from collector.services import cli as services_cli
 from collector.storage import open_driver
-from collector.tokens import Role, create_token
 
 _LOGGER = logging.getLogger("collector")
 
@@ -29,16 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run ingest and the HTTP server (the default)")
     sub.add_parser("migrate", help="bring the database schema up to date and exit")
-    token = sub.add_parser("token", help="API tokens")
-    token_sub = token.add_subparsers(dest="token_command", required=True)
-    create = token_sub.add_parser("create", help="create a token and print it once")
-    create.add_argument("--role", choices=["ops", "technician"], required=True)
-    create.add_argument("--name", default="cli", help="who or what the token is for")
+    token_cli.add_parser(sub)
     services_cli.add_parser(sub)
     return parser
 
 
 def _run(settings: Settings) -> None:
+    # Imported here: the decode worker (multiprocessing spawn) re-imports this module as
+    # __mp_main__, and the HTTP stack (uvicorn, FastAPI, limits) would only slow its start.
+    import uvicorn  # noqa: PLC0415
+
+    from collector.api.app import create_app  # noqa: PLC0415
+
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -56,14 +55,6 @@ async def _migrate(settings: Settings) -> None:
     await driver.close()
 
 
-async def _token(settings: Settings, role: str, name: str) -> str:
-    driver = await open_driver(settings)
-    try:
-        return await create_token(driver, Role(role), name)
-    finally:
-        await driver.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -76,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "services":
             return services_cli.run(args, settings)
         elif args.command == "token":
-            print(asyncio.run(_token(settings, args.role, args.name)))
+            print(asyncio.run(token_cli.run(args, settings)))
         else:
             _run(settings)
     except CollectorError as exc:

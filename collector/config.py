@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -98,7 +99,38 @@ class Settings(BaseSettings):
         20, ge=1, description="zero-copy: sessions needed before a measured share is flagged"
     )
     bootstrap_ops_token: str | None = Field(
-        None, description="if set, this token is valid for role ops (hashed at start)", repr=False
+        None,
+        description="if set, this token is valid for role ops (hashed at start); "
+        "unset or changed, the earlier one is revoked at the next start",
+        repr=False,
+    )
+    token_ttl_days: float = Field(
+        90, ge=0, description="default lifetime of a new API token in days (0: no expiry)"
+    )
+    token_touch_every_s: float = Field(
+        60, ge=0, description="record a token's last use at most this often"
+    )
+    k_anonymity: int = Field(5, ge=1, description="public rating summaries hide counts below this")
+    rate_limit_public: str = Field(
+        "300/minute", description="requests per client address without a token (limits syntax)"
+    )
+    rate_limit_token: str = Field("3000/minute", description="requests per API token")
+    rate_limit_auth_failures: str = Field(
+        "30/minute", description="refused tokens per client address before 429"
+    )
+    pepper_file: Path | None = Field(
+        None,
+        description="master pepper (32+ raw bytes or 64+ hex), mode 0600/0400 and owned by the "
+        "collector's user; set it to deliver cf2 day keys over the commands channel",
+    )
+    office_timezone: str = Field(
+        "Asia/Bangkok", description="IANA time zone of the offices' local date (day keys)"
+    )
+    day_key_interval_s: float = Field(
+        60, gt=0, le=3600, description="how often the day-key delivery looks for work"
+    )
+    day_key_resend_s: float = Field(
+        600, gt=0, le=86400, description="resend an unacknowledged day key after this long"
     )
     log_level: str = Field("INFO", description="logging level")
 
@@ -124,6 +156,26 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLite path, sqlite:///path or postgresql://...")
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("rate_limit_public", "rate_limit_token", "rate_limit_auth_failures")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse_many  # noqa: PLC0415 - ~1 s to import; only when set
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be like 300/minute or 10/second;300/hour") from None
+        return value
+
+    @field_validator("office_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
         return value
 
     @field_validator("log_level")

@@ -25,3 +25,7 @@ class NotFoundError(CollectorError, LookupError):
 
 class ConflictError(CollectorError):
     """A write that contradicts the registry (e.g. a device of an unknown office)."""
+
+
+class ForbiddenError(CollectorError):
+    """The caller is known but may not do this (e.g. a technician outside its scope)."""

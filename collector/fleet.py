@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collector.config import Settings
+from collector.daykeys.alerts import no_day_key_alerts
 from collector.geo import distance_m
 from collector.storage import Driver, Row
 
@@ -28,6 +29,7 @@ ALERT_KINDS = (
     "far_from_pin",
     "dead_letters",
     "quarantined",
+    "no_day_key",
 )
 
 _DEVICE_SQL = """
@@ -107,14 +109,32 @@ def device_view(row: Row, settings: Settings, now_ms: int) -> dict[str, Any]:
     }
 
 
+def public_device_view(row: Row, settings: Settings, now_ms: int) -> dict[str, Any]:
+    """What anyone may see of a registered device: its office, label and whether it is up."""
+    return {
+        "device_id": row["device_id"],
+        "office_id": row.get("office_id"),
+        "counter_label": row.get("counter_label"),
+        "online": online(row, settings, now_ms),
+    }
+
+
 async def device_rows(
-    driver: Driver, *, limit: int | None = None, offset: int = 0, device_id: str | None = None
+    driver: Driver,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    device_id: str | None = None,
+    registered_only: bool = False,
 ) -> list[Row]:
     sql = _DEVICE_SQL
     args: list[Any] = []
+    where = ["d.device_id IS NOT NULL"] if registered_only else []
     if device_id is not None:
-        sql += " WHERE ids.device_id = ?"
+        where.append("ids.device_id = ?")
         args.append(device_id)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY ids.device_id"
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
@@ -204,6 +224,8 @@ async def compute_alerts(driver: Driver, settings: Settings) -> list[Alert]:
                 iso(r["last"]),
             )
         )
+    for device, office, detail, at in await no_day_key_alerts(driver, settings, now_ms, offices):
+        alerts.append(Alert("no_day_key", device, office, detail, at))
     alerts.sort(key=lambda a: (a.kind, a.device_id or ""))
     return alerts
 

@@ -6,12 +6,11 @@ without being registered are quarantined: their messages are kept and shown to o
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from collector.errors import ConflictError, NotFoundError
+from collector.errors import NotFoundError
 from collector.storage import Driver, Row
 from protocols.identifiers import ID_PATTERN
 
@@ -34,6 +33,50 @@ class OfficeIn(BaseModel):
     lat: Latitude | None = Field(None, description="registered location (WGS84)")
     lon: Longitude | None = None
 
+    @model_validator(mode="after")
+    def _check_lat_lon(self) -> OfficeIn:
+        _lat_lon_together(self)
+        return self
+
+
+class OfficePatch(BaseModel):
+    """Fields of an office to change; a field left out keeps its value (lat/lon come together;
+    both null clears the registered location)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_th: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    agency: Annotated[str, Field(max_length=200)] | None = None
+    province: Annotated[str, Field(max_length=100)] | None = None
+    address: Annotated[str, Field(max_length=500)] | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _check_lat_lon(self) -> OfficePatch:
+        _lat_lon_together(self)
+        return self
+
+    @field_validator("name_th", "name_en", "agency", "province", "address")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        return _no_null(value)
+
+
+def _lat_lon_together(model: BaseModel) -> None:
+    given = {"lat", "lon"} & model.model_fields_set
+    values = (getattr(model, "lat", None), getattr(model, "lon", None))
+    if len(given) == 1 or (values[0] is None) != (values[1] is None):
+        raise ValueError("lat and lon go together: give both (or both null)")
+
+
+def _no_null(value: str | None) -> str:
+    """Runs only on values given (a left-out field keeps its value)."""
+    if value is None:
+        raise ValueError("cannot be null (leave it out to keep its value)")
+    return value
+
 
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -46,83 +89,26 @@ class DeviceIn(BaseModel):
     )
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+class DevicePatch(BaseModel):
+    """Fields of a device to change; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    office_id: Identifier | None = None
+    counter_label: Annotated[str, Field(max_length=100)] | None = None
+    credential_fingerprint: Annotated[str, Field(max_length=200)] | None = None
+
+    @field_validator("office_id", "counter_label")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        return _no_null(value)
 
 
-async def upsert_office(driver: Driver, office: OfficeIn) -> bool:
-    """Create or replace an office; return True when it was created."""
-    now = _now_ms()
-    async with driver.transaction() as tx:
-        existed = await tx.fetchrow(
-            "SELECT office_id FROM offices WHERE office_id = ?", office.office_id
-        )
-        if existed:
-            await tx.execute(
-                "UPDATE offices SET name_th = ?, name_en = ?, agency = ?, province = ?, "
-                "address = ?, lat = ?, lon = ?, updated_ms = ? WHERE office_id = ?",
-                office.name_th,
-                office.name_en,
-                office.agency,
-                office.province,
-                office.address,
-                office.lat,
-                office.lon,
-                now,
-                office.office_id,
-            )
-        else:
-            await tx.execute(
-                "INSERT INTO offices (office_id, name_th, name_en, agency, province, address, "
-                "lat, lon, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                office.office_id,
-                office.name_th,
-                office.name_en,
-                office.agency,
-                office.province,
-                office.address,
-                office.lat,
-                office.lon,
-                now,
-                now,
-            )
-    return existed is None
-
-
-async def upsert_device(driver: Driver, device: DeviceIn) -> bool:
-    """Create or replace a device; its office must exist. Return True when it was created."""
-    now = _now_ms()
-    async with driver.transaction() as tx:
-        office = await tx.fetchrow(
-            "SELECT office_id FROM offices WHERE office_id = ?", device.office_id
-        )
-        if office is None:
-            raise ConflictError(f"office_id: office {device.office_id!r} is not registered")
-        existed = await tx.fetchrow(
-            "SELECT device_id FROM devices WHERE device_id = ?", device.device_id
-        )
-        if existed:
-            await tx.execute(
-                "UPDATE devices SET office_id = ?, counter_label = ?, "
-                "credential_fingerprint = ?, updated_ms = ? WHERE device_id = ?",
-                device.office_id,
-                device.counter_label,
-                device.credential_fingerprint,
-                now,
-                device.device_id,
-            )
-        else:
-            await tx.execute(
-                "INSERT INTO devices (device_id, office_id, counter_label, "
-                "credential_fingerprint, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                device.device_id,
-                device.office_id,
-                device.counter_label,
-                device.credential_fingerprint,
-                now,
-                now,
-            )
-    return existed is None
+async def get_device(driver: Driver, device_id: str) -> Row:
+    row = await driver.fetchrow("SELECT * FROM devices WHERE device_id = ?", device_id)
+    if row is None:
+        raise NotFoundError(f"device {device_id!r} is not registered")
+    return row
 
 
 async def get_office(driver: Driver, office_id: str) -> Row:

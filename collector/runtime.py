@@ -11,6 +11,8 @@ import os
 import socket
 
 from collector.config import Settings
+from collector.daykeys.delivery import DayKeyDelivery
+from collector.daykeys.pepper import load_pepper
 from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
@@ -19,7 +21,7 @@ from collector.metrics import Metrics
 from collector.pins import offices_of_devices, recompute_office_pin
 from collector.records import BatchResult, IngestBatch
 from collector.storage import Driver, open_driver
-from collector.tokens import Role, role_of, store_token
+from collector.tokens import sync_bootstrap
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class Collector:
         self.subscriber: Subscriber | None = None
         self.batcher: Batcher | None = None
         self._decoder: DecodePool | None = None
+        self.day_keys: DayKeyDelivery | None = None
 
     @property
     def driver(self) -> Driver:
@@ -47,10 +50,10 @@ class Collector:
         return self.settings.mqtt_client_id
 
     async def start(self) -> None:
+        # The pepper is checked before anything else starts: a readable pepper is refused.
+        pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
-        token = self.settings.bootstrap_ops_token
-        if token and await role_of(self._driver, token) is None:
-            await store_token(self._driver, token, Role.OPS, "bootstrap (CF_BOOTSTRAP_OPS_TOKEN)")
+        await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
         if not self.ingest:
             return
         inbox = Inbox(
@@ -71,8 +74,22 @@ class Collector:
         )
         self.batcher.start()
         self.subscriber.start()
+        if pepper is None:
+            _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
+            return
+        subscriber = self.subscriber
+        self.day_keys = DayKeyDelivery(
+            self._driver,
+            self.settings,
+            pepper,
+            publish=subscriber.publish,
+            connected=lambda: subscriber.ready,
+        )
+        self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.day_keys is not None:
+            await self.day_keys.stop()
         if self.batcher is not None:
             await self.batcher.stop()
         if self.subscriber is not None:

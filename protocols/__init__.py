@@ -6,6 +6,8 @@ from protocols.commands import (
     Command,
     CommandResult,
     CommandResultBody,
+    DayKeySet,
+    DayKeySetBody,
     Identify,
     IdentifyBody,
     Ping,
@@ -32,7 +34,13 @@ from protocols.events import (
     SessionStartedBody,
 )
 from protocols.identifiers import ICT, is_valid_id, new_message_id, now
-from protocols.pseudonym import day_key, visitor_pseudonym
+from protocols.pseudonym import (
+    DayKey,
+    cf2_day_key,
+    cf2_visitor_pseudonym,
+    day_key,
+    visitor_pseudonym,
+)
 from protocols.telemetry import Heartbeat, HeartbeatBody, Location, LocationBody, State
 from protocols.topics import Channel, Topic, subscription, topic
 
@@ -46,6 +54,9 @@ __all__ = [
     "CommandResultBody",
     "CopyRequested",
     "CopyRequestedBody",
+    "DayKey",
+    "DayKeySet",
+    "DayKeySetBody",
     "Event",
     "EventRejected",
     "Fault",
@@ -74,6 +85,8 @@ __all__ = [
     "SetLocationBody",
     "State",
     "Topic",
+    "cf2_day_key",
+    "cf2_visitor_pseudonym",
     "day_key",
     "decode",
     "encode",

@@ -2,7 +2,8 @@
 
 python -m protocols validate --topic cf/v1/devices/cm-x-c01/events < payload.json
 python -m protocols schema [--format asyncapi|jsonschema]
-python -m protocols day-keys --pepper-file F [--from YYYY-MM-DD] [--days N] > keys.json
+python -m protocols day-keys --pepper-file F --office ID [--from YYYY-MM-DD] [--days 1|2] > k.json
+python -m protocols day-keys --pepper-file F --scheme cf1 [--from D] [--days N]  (old devices only)
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import date
 from pathlib import Path
 
 from protocols.codec import decode
-from protocols.day_keys import make_day_keys
+from protocols.day_keys import make_day_keys, parse_pepper
 from protocols.errors import ProtocolError
-from protocols.identifiers import now
+from protocols.identifiers import is_valid_id, now
 from protocols.schema import asyncapi, json_schemas
 
 
@@ -36,12 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     schema.add_argument("--format", choices=["asyncapi", "jsonschema"], default="asyncapi")
     keys = sub.add_parser("day-keys", help="derive a device's day-key file from the pepper")
     keys.add_argument("--pepper-file", required=True, type=Path, help="32+ raw bytes, or 64+ hex")
+    keys.add_argument(
+        "--scheme",
+        choices=["cf2", "cf1"],
+        default="cf2",
+        help="cf2 (default, per office, needs --office); cf1 only for devices not yet moved",
+    )
+    keys.add_argument("--office", default=None, help="the device's office_id (cf2)")
     keys.add_argument("--from", dest="first", type=date.fromisoformat, default=None)
-    keys.add_argument("--days", type=int, default=7)
+    keys.add_argument("--days", type=int, default=None, help="default: 2 for cf2, 7 for cf1")
     args = parser.parse_args(argv)
 
     if args.command == "day-keys":
-        return _day_keys(args.pepper_file, args.first or now().date(), args.days)
+        return _day_keys(args)
 
     if args.command == "validate":
         payload = sys.stdin.buffer.read()
@@ -58,24 +66,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _day_keys(pepper_file: Path, first: date, days: int) -> int:
+def _day_keys(args: argparse.Namespace) -> int:
+    if args.scheme == "cf2" and (args.office is None or not is_valid_id(args.office)):
+        print("error: --office: cf2 needs the device's office_id (a valid id)", file=sys.stderr)
+        return 2
+    if args.scheme == "cf1" and args.office is not None:
+        print("error: --office: cf1 keys are deployment-wide; drop --office", file=sys.stderr)
+        return 2
+    days = args.days if args.days is not None else (2 if args.scheme == "cf2" else 7)
+    pepper = _read_pepper(args.pepper_file)
+    if pepper is None:
+        return 2
+    try:
+        document = make_day_keys(pepper, args.first or now().date(), days, office=args.office)
+    except ValueError as exc:
+        print(f"error: {args.pepper_file}: {exc}", file=sys.stderr)
+        return 2
+    print(document.dumps())
+    return 0
+
+
+def _read_pepper(pepper_file: Path) -> bytes | None:
     try:
         raw = pepper_file.read_bytes()
     except OSError as exc:
         print(f"error: cannot read pepper file {pepper_file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    text = raw.strip()
-    try:
-        pepper = bytes.fromhex(text.decode("ascii")) if len(text) >= 64 else raw
-    except (UnicodeDecodeError, ValueError):
-        pepper = raw
-    try:
-        document = make_day_keys(pepper, first, days)
-    except ValueError as exc:
-        print(f"error: {pepper_file}: {exc}", file=sys.stderr)
-        return 2
-    print(document.dumps())
-    return 0
+        return None
+    return parse_pepper(raw)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from protocols.commands import (
     Ack,
     Command,
     CommandResult,
+    DayKeySet,
     Identify,
     Ping,
     ReloadConfig,
@@ -38,6 +39,7 @@ COMMAND_TYPES: dict[str, type[WireModel]] = {
     "reload_config": ReloadConfig,
     "set_location": SetLocation,
     "ping": Ping,
+    "day_key.set": DayKeySet,
 }
 ENVELOPE_TYPES: dict[Channel, dict[str, type[WireModel]]] = {
     Channel.EVENTS: EVENT_TYPES,

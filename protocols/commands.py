@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from protocols.base import WireModel
-from protocols.identifiers import DeviceId, MessageUuid, Timestamp
+from protocols.identifiers import DeviceId, MessageUuid, OfficeId, Timestamp
 
 
 class _CommandBody(WireModel):
@@ -35,6 +36,27 @@ class SetLocationBody(_CommandBody):
 
 class PingBody(_CommandBody):
     pass
+
+
+def _iso_date(value: object) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("date must be a YYYY-MM-DD string")
+    return dt.date.fromisoformat(value)
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+class DayKeySetBody(_CommandBody):
+    """The day key of the device's office for one office-local date (PROTOCOL.md "Visitor
+    pseudonym"). A secret: it travels only on the device's own TLS, ACL-confined commands topic."""
+
+    scheme: Literal["cf2"]
+    office: OfficeId
+    date: IsoDate
+    key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(repr=False)
 
 
 class _CommandBase(WireModel):
@@ -64,7 +86,16 @@ class Ping(_CommandBase):
     body: PingBody
 
 
-Command = Annotated[Identify | ReloadConfig | SetLocation | Ping, Field(discriminator="type")]
+class DayKeySet(_CommandBase):
+    """Additive in v1 (2026-12-02): older agents answer nothing and the collector resends."""
+
+    type: Literal["day_key.set"] = "day_key.set"
+    body: DayKeySetBody
+
+
+Command = Annotated[
+    Identify | ReloadConfig | SetLocation | Ping | DayKeySet, Field(discriminator="type")
+]
 
 
 class CommandResultBody(WireModel):

@@ -31,6 +31,9 @@ class HeartbeatBody(WireModel):
     disk_free_mb: Annotated[float, Field(ge=0)] | None = None
     # Additive (v1): rating presses ignored as misuse (too fast, or a second rating of a session).
     misuse_presses: Annotated[int, Field(ge=0)] | None = None
+    # Additive (v1): events the outbox could not write at all (full disk, I/O error) since it
+    # began; each is also declared by an outbox.dropped when the disk reserve allows.
+    lost_events: Annotated[int, Field(ge=0)] | None = None
 
 
 class LocationBody(WireModel):

@@ -131,10 +131,23 @@ def wait_ready(url: str, child: Child) -> None:
     raise DemoError(f"collector not ready at {url}/readyz:\n{child.log_tail()}")
 
 
+def _token(env: dict[str, str], role: str, name: str) -> str:
+    """A new API token from ``python -m collector token create`` (expires after a day)."""
+    made = subprocess.run(
+        [PYTHON, "-m", "collector", "token", "create", "--role", role, "--name", name,
+         "--expires-days", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise DemoError(f"collector token create --role {role} failed: {made.stderr.strip()}")
+    return made.stdout.strip()
+
+
 class Demo:
     """The three parts, started in order and stopped in reverse."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        self.viewer_token = ""
         self.args = args
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
@@ -177,29 +190,11 @@ class Demo:
         wait_tcp(mqtt_port, broker, "mosquitto")
         mqtt_url = f"mqtt://{LOOPBACK}:{mqtt_port}"
         env = self._collector_env(mqtt_url, http_port)
-        token = subprocess.run(
-            [
-                PYTHON,
-                "-m",
-                "collector",
-                "token",
-                "create",
-                "--role",
-                "technician",
-                "--name",
-                "demo",
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if token.returncode != 0:
-            raise DemoError(f"collector token create failed: {token.stderr.strip()}")
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
-        token_file.write_text(token.stdout.strip() + "\n", encoding="utf-8")
+        technician = _token(env, "technician", "demo")
+        token_file.write_text(technician + "\n", encoding="utf-8")
+        self.viewer_token = _token(env, "viewer", "demo fleet page")
         collector = Child(
             "collector", [PYTHON, "-m", "collector"], env=env, log=logs / "collector.log", cwd=ROOT
         )
@@ -232,7 +227,7 @@ class Demo:
         )
         self.children.append(simulator)
         try:
-            print("demo: services " + load_demo_services(url, token.stdout.strip()), flush=True)
+            print("demo: services " + load_demo_services(url, technician), flush=True)
         except DemoServicesError as exc:
             raise DemoError(f"service catalogue: {exc}") from exc
         self.manager = self._demo_manager(url, env, simulator)
@@ -303,7 +298,11 @@ class Demo:
 
 
 def banner(
-    url: str, args: argparse.Namespace, state: Path, manager: tuple[str, str] | None = None
+    url: str,
+    args: argparse.Namespace,
+    state: Path,
+    viewer_token: str,
+    manager: tuple[str, str] | None = None,
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
@@ -314,9 +313,10 @@ def banner(
             "=" * 72,
             f"  Citizen Feedback demo: {args.devices} counters in Chiang Mai, x{args.speed:g}",
             f"  Office map   {url}/",
-            f"  Fleet        {url}/fleet",
+            f"  Fleet        {url}/fleet#token={viewer_token}",
+            f"  Viewer token {viewer_token}  (fleet page and API, expires in a day)",
             f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
-            f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/docs",
+            f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             *login,
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state, demo.manager), flush=True)
+        print(banner(url, args, demo.state, demo.viewer_token, demo.manager), flush=True)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:

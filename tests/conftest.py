@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.gps",
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
+    "tests.fixtures.small_fs",
 ]

@@ -75,6 +75,11 @@ class PcscCardSource:
     def status(self) -> ReaderStatus:
         return self._notify.status if self._notify is not None else "absent"
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The watcher thread (agent.liveness watches it)."""
+        return self._thread
+
     def start(self, listener: CardListener) -> None:
         if self._thread is not None:
             raise RuntimeError("the card source is already started")

@@ -17,6 +17,7 @@ from agent.card.day_key_store import DayKeys
 from agent.card.errors import CardError, MuteCardError, ReadInterruptedError
 from agent.card.pcsc_transport import PcscConnection
 from agent.card.thai_id import ReadOutcome, read_thai_id
+from protocols.pseudonym import DayKey
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class ReadJob:
             outcome = read_thai_id(channel, demographics=self.demographics, key=key, today=today)
         return ReadResult(outcome=outcome, key_problem=key_problem)
 
-    def _key(self, today: date) -> tuple[bytes | None, str | None]:
+    def _key(self, today: date) -> tuple[DayKey | None, str | None]:
         if self.day_keys is None:
             return None, "no day-key file configured"
         try:

@@ -18,8 +18,8 @@ from agent.card.citizen_id import CitizenId
 from agent.card.dates import age_band, age_on, card_is_valid, parse_be_date
 from agent.card.errors import BadChecksumError, CardDataError
 from agent.card.interface import CardRead
-from protocols import visitor_pseudonym
 from protocols.events import Sex
+from protocols.pseudonym import DayKey
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,14 +40,15 @@ def outcome_from_fields(
     birth_raw: bytes | None,
     sex_raw: bytes | None,
     *,
-    key: bytes | None,
+    key: DayKey | None,
     today: date,
 ) -> ReadOutcome:
     """The shared last step of every back-end (real and simulated): checksum, pseudonym,
     validity, age band. Raises :class:`BadChecksumError` without the id in the message."""
     if not citizen_id.is_valid:
         raise BadChecksumError("the citizen id on the card fails its check digit")
-    visitor = visitor_pseudonym(key, citizen_id.digits) if key is not None else None
+    # The key's own scheme (cf1 or cf2) makes the pseudonym; there is no fall-back.
+    visitor = key.pseudonym(citizen_id.digits) if key is not None else None
     try:
         card_valid: bool | None = card_is_valid(parse_be_date(expiry_raw, "expiry date"), today)
     except CardDataError as exc:
@@ -66,7 +67,7 @@ def outcome_from_fields(
 
 
 def read_thai_id(
-    channel: ApduChannel, *, demographics: bool, key: bytes | None, today: date
+    channel: ApduChannel, *, demographics: bool, key: DayKey | None, today: date
 ) -> ReadOutcome:
     """SELECT the MOI applet, read the needed fields and compute the outcome."""
     channel.select(moi_layout.MOI_AID)

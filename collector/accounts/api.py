@@ -11,10 +11,15 @@ from collector.accounts.guards import CallerDep, allow
 from collector.accounts.people import AccountError, PersonIn, create_person
 from collector.accounts.principal import PersonRole, Principal
 from collector.accounts.sessions import revoke_sessions
-from collector.api.deps import DriverDep, PageDep
+from collector.api.deps import DriverDep, PageDep, get_principal
 from collector.storage import Driver, Row
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["accounts"],
+    # Every API route resolves the caller: a dead token is 401, a cookie write needs CSRF.
+    dependencies=[Depends(get_principal)],
+)
 ContextDep = Annotated[AccountContext, Depends(get_context)]
 PersonPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 _PERSON_COLUMNS = "person_id, email, first_name, last_name, phone, role, agency_id, active"
@@ -32,9 +37,9 @@ async def _offices_of(driver: Driver, person_id: str) -> list[str]:
 
 
 def _sees_person(principal: Principal, row: Row) -> bool:
-    if principal.role is PersonRole.OPS or principal.person_id == row["person_id"]:
+    if principal.role == PersonRole.OPS or principal.person_id == row["person_id"]:
         return True
-    return principal.role is PersonRole.AGENCY_ADMIN and principal.sees_agency(row["agency_id"])
+    return principal.role == PersonRole.AGENCY_ADMIN and principal.sees_agency(row["agency_id"])
 
 
 @router.get("/me", summary="The caller: role, agency and office scope")
@@ -68,7 +73,7 @@ async def add_person(
     driver: DriverDep, principal: CallerDep, ctx: ContextDep, person: PersonIn
 ) -> dict[str, Any]:
     allow(principal, PersonRole.OPS, PersonRole.AGENCY_ADMIN)
-    if principal.role is PersonRole.AGENCY_ADMIN:
+    if principal.role == PersonRole.AGENCY_ADMIN:
         if person.role not in (PersonRole.AGENCY_ADMIN, PersonRole.MANAGER):
             raise HTTPException(403, "role: an agency admin adds managers and agency admins")
         if not principal.sees_agency(person.agency_id):

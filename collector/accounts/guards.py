@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
 
-from collector.accounts.csrf import CSRF_HEADER, token_matches
 from collector.accounts.principal import PersonRole, Principal
 from collector.api.deps import PrincipalDep
 from collector.storage import Driver
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-
-async def require_caller(request: Request, principal: PrincipalDep) -> Principal:
-    """A logged-in person or a token; a cookie-authenticated write must carry the CSRF token."""
-    if principal is None:
+async def require_caller(principal: PrincipalDep) -> Principal:
+    """A logged-in person or a token (the CSRF check of cookie writes is in ``get_principal``)."""
+    if not principal.authenticated:
         raise HTTPException(
             401,
             "Authorization: log in or send a bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if (
-        principal.via == "session"
-        and request.method not in SAFE_METHODS
-        and not token_matches(principal.csrf, request.headers.get(CSRF_HEADER))
-    ):
-        raise HTTPException(403, "X-CSRF-Token: missing or wrong CSRF token")
     return principal
 
 

@@ -15,7 +15,7 @@ from collector.accounts.mailer import MailError
 from collector.accounts.people import AccountError, authenticate, request_reset, set_password
 from collector.accounts.principal import Principal
 from collector.accounts.render import field_error, lang_of, page_strings, render
-from collector.accounts.resolve import resolve_principal
+from collector.accounts.resolve import session_principal
 from collector.accounts.sessions import SESSION_COOKIE, close_session, open_session
 from collector.api.deps import DriverDep
 from collector.errors import NotFoundError
@@ -29,7 +29,7 @@ FormText = Annotated[str, Form()]
 
 async def page_principal(request: Request, driver: Driver) -> Principal | None:
     """The logged-in person of a page request (cookie only; pages ignore bearer tokens)."""
-    return await resolve_principal(driver, None, request.cookies.get(SESSION_COOKIE))
+    return await session_principal(driver, request.cookies.get(SESSION_COOKIE))
 
 
 def csrf_ok(request: Request, principal: Principal | None, presented: str) -> bool:

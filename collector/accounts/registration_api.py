@@ -18,9 +18,14 @@ from collector.accounts.registration import (
     reject,
     submit,
 )
-from collector.api.deps import DriverDep
+from collector.api.deps import DriverDep, get_principal
 
-router = APIRouter(prefix="/api/v1/registrations", tags=["registration"])
+router = APIRouter(
+    prefix="/api/v1/registrations",
+    tags=["registration"],
+    # Every API route resolves the caller: a dead token is 401, a cookie write needs CSRF.
+    dependencies=[Depends(get_principal)],
+)
 ContextDep = Annotated[AccountContext, Depends(get_context)]
 RegistrationPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 

@@ -20,10 +20,15 @@ from collector.accounts.survey import (
     survey_of,
     version_of,
 )
-from collector.api.deps import DriverDep
+from collector.api.deps import DriverDep, get_principal
 from collector.storage import Driver
 
-router = APIRouter(prefix="/api/v1", tags=["survey"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["survey"],
+    # Every API route resolves the caller: a dead token is 401, a cookie write needs CSRF.
+    dependencies=[Depends(get_principal)],
+)
 OfficePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 ContextDep = Annotated[AccountContext, Depends(get_context)]
 SURVEY_ROLES = (PersonRole.OPS, PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
@@ -35,7 +40,7 @@ async def _office(driver: Driver, principal: Principal, office_id: str) -> None:
 
 
 def _author(principal: Principal) -> str:
-    return principal.person_id or f"token:{principal.role.value}"
+    return principal.person_id or f"token:{principal.id}"
 
 
 @router.get("/offices/{office_id}/survey", summary="The office's survey: latest and history")

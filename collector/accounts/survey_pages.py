@@ -185,7 +185,7 @@ async def survey_post(request: Request, driver: DriverDep, office_id: OfficePath
             errors=errors,
             **_page(office, survey, raw),
         )
-    author = principal.person_id or principal.role.value
+    author = principal.person_id or principal.actor.id
     version = await save_version(driver, office_id, status, answers, author)
     return RedirectResponse(
         f"/offices/{office_id}/survey?saved={status}&v={version}", status_code=303

@@ -22,10 +22,15 @@ from collector.analytics.exports import (
 from collector.analytics.filters import DateRange, date_range
 from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
 from collector.analytics.sessions import session_report
-from collector.api.deps import DriverDep
+from collector.api.deps import DriverDep, get_principal
 from collector.storage import Driver
 
-router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+router = APIRouter(
+    prefix="/api/v1/analytics",
+    tags=["analytics"],
+    # Every API route resolves the caller: a dead token is 401, a cookie write needs CSRF.
+    dependencies=[Depends(get_principal)],
+)
 ContextDep = Annotated[AccountContext, Depends(get_context)]
 OfficeQuery = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 DateQuery = Annotated[str | None, Query(description="YYYY-MM-DD (Gregorian), Thai time")]

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from collector.accounts.install import install as install_accounts
+from collector.api import hygiene
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings
 from collector.api.routes import services as services_routes
@@ -61,9 +62,14 @@ def create_app(
         version="1",
         summary="Office pins, fleet state, ratings; ingest of the counters' MQTT messages.",
         lifespan=lifespan,
+        # No Swagger UI: it needs an inline script and a CDN (CSP script-src 'self', offline
+        # offices). The OpenAPI document stays public: the API's shape is no secret, its data is.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.collector = collector
     install_error_handlers(app)
+    hygiene.install(app, settings)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
     app.include_router(services_routes.router)

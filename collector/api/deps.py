@@ -1,18 +1,37 @@
-"""FastAPI dependencies: the running collector, its database, the caller's role, pagination."""
+"""FastAPI dependencies: the running collector, its database, the caller, pagination.
+
+The caller is one :class:`Principal` (collector.accounts.principal), resolved in
+:func:`get_principal`: anonymous, a bearer token (viewer/technician/ops, optional write scope) or a
+logged-in person by session cookie (ops/agency_admin/manager/technician, agency/office scope; a
+cookie-authenticated write must carry the session's CSRF token). Routes ask for
+what they need with ``Depends(require(...roles))`` or read the principal to choose a projection
+(public vs fleet view). A presented but unknown, expired or revoked credential is refused (401)
+on every route, public ones included, so automation notices a dead token at once.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from collector.accounts.principal import Principal
-from collector.accounts.resolve import resolve_principal, session_registry_role
+from collector.accounts.csrf import CSRF_HEADER, token_matches
+from collector.accounts.principal import (
+    ANONYMOUS,
+    FLEET_ROLES,
+    OPS_ROLES,
+    REGISTRAR_ROLES,
+    PersonRole,
+    Principal,
+)
+from collector.accounts.resolve import session_principal
 from collector.accounts.sessions import SESSION_COOKIE
 from collector.config import Settings
 from collector.runtime import Collector
 from collector.storage import Driver
-from collector.tokens import Role, role_of
+from collector.tokens import Role, lookup, touch
 
 
 def get_collector(request: Request) -> Collector:
@@ -35,58 +54,77 @@ DriverDep = Annotated[Driver, Depends(get_driver)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def caller_role(
-    request: Request, driver: DriverDep, authorization: Annotated[str | None, Header()] = None
-) -> Role:
-    if not authorization or not authorization.lower().startswith("bearer "):
-        # A logged-in ops/technician person (session cookie; CSRF checked for writes).
-        session_role = await session_registry_role(
-            driver,
-            request.cookies.get(SESSION_COOKIE),
-            request.method,
-            request.headers.get("x-csrf-token"),
-        )
-        if session_role is not None:
-            return Role(session_role)
-        raise HTTPException(
-            401,
-            "Authorization: a bearer token is required (Authorization: Bearer <token>)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    role = await role_of(driver, authorization[7:].strip())
-    if role is None:
-        raise HTTPException(
-            401, "Authorization: unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return role
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="an API token (`python -m collector token create`); roles viewer, technician, ops",
+)
 
 
-async def require_ops(role: Annotated[Role, Depends(caller_role)]) -> Role:
-    if role is not Role.OPS:
-        raise HTTPException(403, "Authorization: this needs an ops token")
-    return role
+def _refuse(detail: str) -> HTTPException:
+    return HTTPException(401, f"Authorization: {detail}", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def require_registrar(role: Annotated[Role, Depends(caller_role)]) -> Role:
-    """Technicians and ops may register offices and devices."""
-    return role
+async def get_principal(
+    request: Request,
+    collector: CollectorDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise _refuse("only bearer tokens are accepted (Authorization: Bearer <token>)")
+        return await _session_caller(request, collector)
+    info = await lookup(collector.driver, credentials.credentials.strip())
+    if info is None:
+        raise _refuse("unknown token")
+    state = info.state(int(time.time() * 1000))
+    if state != "active":
+        raise _refuse(f"token {info.token_id} is {state}")
+    await touch(collector.driver, info, collector.settings.token_touch_every_s)
+    principal = Principal("token", info.role, info.token_id, info.name, info.scope)
+    request.state.principal = principal
+    return principal
 
 
-OpsDep = Annotated[Role, Depends(require_ops)]
-RegistrarDep = Annotated[Role, Depends(require_registrar)]
+async def _session_caller(request: Request, collector: Collector) -> Principal:
+    """A logged-in person (session cookie), else anonymous; cookie writes need the CSRF token.
 
-
-async def caller_principal(
-    request: Request, driver: DriverDep, authorization: Annotated[str | None, Header()] = None
-) -> Principal | None:
-    """The caller with role and scope (bearer token or session cookie), None when anonymous.
-
-    The scope rules live in ``collector.accounts.principal``.
+    A presented bearer token never falls back to the cookie: automation with a wrong token fails
+    loudly instead of acting as whoever is logged in in that browser.
     """
-    return await resolve_principal(driver, authorization, request.cookies.get(SESSION_COOKIE))
+    principal = await session_principal(collector.driver, request.cookies.get(SESSION_COOKIE))
+    if principal is None:
+        return ANONYMOUS
+    if request.method not in SAFE_METHODS and not token_matches(
+        principal.csrf, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(403, "X-CSRF-Token: missing or wrong CSRF token")
+    request.state.principal = principal
+    return principal
 
 
-PrincipalDep = Annotated[Principal | None, Depends(caller_principal)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(roles: frozenset[Role] | frozenset[PersonRole], what: str) -> Any:
+    """A dependency that lets only ``roles`` through: 401 without a credential, else 403.
+
+    Token roles and person roles share their values (``ops``, ``technician``), so one set
+    serves both kinds of caller."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.authenticated:
+            raise _refuse(f"{what} needs a token (Authorization: Bearer <token>) or a login")
+        if not principal.has(roles):
+            raise HTTPException(403, f"Authorization: {what} is not for role {principal.role}")
+        return principal
+
+    return Depends(check)
+
+
+FleetDep = Annotated[Principal, require(FLEET_ROLES, "the fleet view")]
+RegistrarDep = Annotated[Principal, require(REGISTRAR_ROLES, "registry writes")]
+OpsDep = Annotated[Principal, require(OPS_ROLES, "this operation (ops)")]
 
 
 class Page:
@@ -95,7 +133,7 @@ class Page:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 100,
-        offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+        offset: Annotated[int, Query(ge=0, le=2**53, description="items to skip")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from collector.errors import ConflictError, NotFoundError
+from collector.errors import ConflictError, ForbiddenError, NotFoundError
 
 
 def _field(loc: Any) -> str:
@@ -55,8 +55,15 @@ async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=409, content={"error": message, "field": field})
 
 
+async def _forbidden(_request: Request, exc: Exception) -> JSONResponse:
+    message = str(exc)
+    field = message.split(":", 1)[0] if ":" in message else None
+    return JSONResponse(status_code=403, content={"error": message, "field": field})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ConflictError, _conflict)
+    app.add_exception_handler(ForbiddenError, _forbidden)

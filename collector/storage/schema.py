@@ -161,6 +161,57 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
         ],
     ),
     (
+        3,
+        "api tokens: id, expiry, last use, scope, bootstrap flag; registry audit log",
+        [
+            "ALTER TABLE api_tokens ADD COLUMN token_id TEXT",
+            "ALTER TABLE api_tokens ADD COLUMN expires_ms BIGINT",
+            "ALTER TABLE api_tokens ADD COLUMN last_used_ms BIGINT",
+            "ALTER TABLE api_tokens ADD COLUMN revoked_ms BIGINT",
+            "ALTER TABLE api_tokens ADD COLUMN scope TEXT",
+            "ALTER TABLE api_tokens ADD COLUMN bootstrap INTEGER NOT NULL DEFAULT 0",
+            "UPDATE api_tokens SET token_id = substr(token_hash, 1, 12)",
+            "UPDATE api_tokens SET revoked_ms = created_ms WHERE revoked <> 0",
+            "UPDATE api_tokens SET bootstrap = 1 WHERE name = 'bootstrap (CF_BOOTSTRAP_OPS_TOKEN)'",
+            "CREATE UNIQUE INDEX api_tokens_id ON api_tokens (token_id)",
+            """CREATE TABLE audit_log (
+                id {serial},
+                at_ms BIGINT NOT NULL,
+                actor_id TEXT NOT NULL,
+                actor_name TEXT NOT NULL,
+                actor_role TEXT NOT NULL,
+                action TEXT NOT NULL,
+                entity TEXT NOT NULL,
+                entity_id TEXT NOT NULL,
+                before TEXT,
+                after TEXT
+            )""",
+            "CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, at_ms)",
+        ],
+    ),
+    (
+        4,
+        "day_key_deliveries: cf2 day keys sent to devices over commands, and their acks",
+        [
+            # One row per device, office and office-local day (YYYY-MM-DD). The key itself is
+            # never stored: it is derived again from the pepper whenever it is (re)sent.
+            """CREATE TABLE day_key_deliveries (
+                device_id TEXT NOT NULL,
+                office_id TEXT NOT NULL,
+                day TEXT NOT NULL,
+                scheme TEXT NOT NULL,
+                command_id TEXT NOT NULL,
+                expires_ms BIGINT NOT NULL,
+                first_sent_ms BIGINT NOT NULL,
+                sent_ms BIGINT NOT NULL,
+                attempts INTEGER NOT NULL,
+                acked_ms BIGINT,
+                PRIMARY KEY (device_id, office_id, day)
+            )""",
+            "CREATE INDEX day_key_deliveries_day ON day_key_deliveries (day, acked_ms)",
+        ],
+    ),
+    (
         5,
         "service catalogue, documents, offerings, office hours, search; consolidated fixes",
         SERVICES_MIGRATION,

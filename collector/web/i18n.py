@@ -1,7 +1,7 @@
 """Every string the web pages show, once per language: Thai first, English on request.
 
 Templates read these by key on the server; the browser scripts get the same dictionary as JSON
-(``<script type="application/json" id="strings">``), so no text is written twice.
+(the ``data-config`` attribute of ``<body>``), so no text is written twice.
 """
 
 from __future__ import annotations
@@ -80,6 +80,19 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "col_share": "สัดส่วน",
         "mean": "ค่าเฉลี่ย",
         "verified_share": "สัดส่วนที่ยืนยันด้วยบัตร",
+        "token_title": "เข้าสู่ระบบด้วยโทเค็น",
+        "token_help": (
+            "หน้าอุปกรณ์ต้องใช้โทเค็น API (บทบาท viewer, technician หรือ ops) "
+            "โทเค็นเก็บไว้ในแท็บนี้เท่านั้นจนกว่าจะปิดแท็บ"
+        ),
+        "token_label": "โทเค็น API",
+        "token_submit": "แสดงอุปกรณ์",
+        "token_forget": "ลืมโทเค็น",
+        "token_needed": "ต้องใช้โทเค็นเพื่อดูอุปกรณ์",
+        "token_refused": "โทเค็นใช้ไม่ได้ (ไม่รู้จัก หมดอายุ หรือถูกเพิกถอน)",
+        "token_forbidden": "โทเค็นนี้ไม่มีสิทธิ์ดูข้อมูลอุปกรณ์",
+        "privacy_public": "ตัวเลขสาธารณะ: นับถึง {to} เฉพาะชั่วโมงที่ครบแล้ว จำนวนที่น้อยกว่า {k} จะไม่แสดง",
+        "hidden_count": "น้อยกว่า {k}",
         "no_ratings": "ยังไม่มีการให้คะแนนในช่วงนี้",
         "devices_title": "อุปกรณ์ในสำนักงาน",
         "pin_title": "หมุดสำนักงาน",
@@ -177,6 +190,19 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "col_share": "Share",
         "mean": "Mean",
         "verified_share": "Verified by ID card",
+        "token_title": "Sign in with a token",
+        "token_help": (
+            "The devices page needs an API token (role viewer, technician or ops). "
+            "It is kept in this tab only, until you close it."
+        ),
+        "token_label": "API token",
+        "token_submit": "Show devices",
+        "token_forget": "Forget the token",
+        "token_needed": "A token is needed to see the devices",
+        "token_refused": "The token was refused (unknown, expired or revoked)",
+        "token_forbidden": "This token may not read the devices",
+        "privacy_public": "Public figures: whole hours up to {to}; counts below {k} are not shown",
+        "hidden_count": "fewer than {k}",
         "no_ratings": "No ratings in this period",
         "devices_title": "Devices in this office",
         "pin_title": "Office pin",

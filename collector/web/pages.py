@@ -92,6 +92,13 @@ class _Pages:
 
 def make_router(settings: WebSettings | None = None) -> APIRouter:
     """The pages and their static files as one router, configured by ``settings`` or ``CF_*``."""
+    return make_router_and_settings(settings)[0]
+
+
+def make_router_and_settings(
+    settings: WebSettings | None = None,
+) -> tuple[APIRouter, WebSettings]:
+    """:func:`make_router`, and the settings it used."""
     if settings is None:
         try:
             settings = WebSettings()
@@ -127,4 +134,4 @@ def make_router(settings: WebSettings | None = None) -> APIRouter:
     async def static(request: Request, path: str) -> Response:
         return await pages.static(path, request)
 
-    return router
+    return router, settings

@@ -11,7 +11,7 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from agent.clock import SystemClock
+from agent.clock import Clock, SystemClock
 from agent.config import AgentConfig
 from agent.runtime import Agent
 from tests.agent.doubles import FakeCardSource
@@ -59,11 +59,17 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
 class InProcessAgent:
     """An Agent with a CardSource double and mock pins, ticking in a thread."""
 
-    def __init__(self, config: AgentConfig, *, reader: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, config: AgentConfig, *, reader: bool = True, clock: Clock | None = None, **kwargs: Any
+    ) -> None:
         self.card = FakeCardSource() if reader else None
         self.pins = MockFactory()
         self.agent = Agent(
-            config, card_source=self.card, pin_factory=self.pins, clock=SystemClock(), **kwargs
+            config,
+            card_source=self.card,
+            pin_factory=self.pins,
+            clock=clock or SystemClock(),
+            **kwargs,
         )
         self._thread = threading.Thread(target=self.agent.run, daemon=True)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.broker_probe import probe
 from agent.config import AgentConfig
-from agent.publisher import probe
 from tests.agent.agent_rig import DEVICE, InProcessAgent, config_data, wait_until
 from tests.fixtures.broker import BrokerFactory
 

@@ -180,6 +180,7 @@ class Deployment:
             "collector_mqtt_url": f"mqtts://127.0.0.1:{self.broker_port}",
             "collector_http_host": "127.0.0.1",
             "collector_http_port": self.http_port,
+            "collector_proxy_server_name": "localhost",
             "counter_agent_mqtt_url": f"mqtts://127.0.0.1:{self.broker_port}",
             "counter_agent_extra_packages": [],
             "counter_agent_pip_extra_args": ["--cert", HOST_CA_BUNDLE],

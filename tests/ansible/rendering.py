@@ -29,6 +29,7 @@ def _environment() -> jinja2.Environment:
         bool=lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on"),
         to_json=json.dumps,
         dirname=lambda p: str(Path(p).parent),
+        combine=lambda *dicts: {k: v for d in dicts for k, v in d.items()},
     )
     return env
 

@@ -100,6 +100,23 @@ def test_central_secrets_are_readable_by_their_service_only(provisioned: Provisi
     assert _owner_mode(central, Path("etc/citizen-feedback/collector-tls/collector.key"))[2] == (
         "0o600"
     )
+    https_key = Path("etc/citizen-feedback/collector-https/collector.key")
+    assert _owner_mode(central, https_key) == ("root", "root", "0o600")
+
+
+def test_nginx_fronts_the_collector_with_tls(provisioned: Provisioned) -> None:
+    central = provisioned.central
+    site = central / "etc/nginx/sites-enabled/citizen-feedback-collector.conf"
+    assert site.is_symlink()
+    text = (central / str(site.readlink()).lstrip("/")).read_text()  # absolute inside the target
+    assert f"server 127.0.0.1:{provisioned.deployment.http_port};" in text
+    assert "ssl_certificate /etc/citizen-feedback/collector-https/collector.crt;" in text
+    assert not (central / "etc/nginx/sites-enabled/default").exists()
+    check = in_target(central, "nginx", "-t")
+    assert check.returncode == 0, check.stderr
+    assert _owner_mode(central, Path("etc/citizen-feedback/collector-tls/pepper")) == (
+        "cf-collector", "cf-collector", "0o400",
+    )  # fmt: skip
 
 
 def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
@@ -109,14 +126,18 @@ def test_day_keys_are_derived_from_the_pepper_which_never_reaches_a_target(
     document = DayKeyFile.loads((provisioned.counter / STATE_DIR / "day-keys.json").read_text())
     first = min(document.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
-    assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 7)
+    # cf2: the device's own office, today and tomorrow only.
+    assert document == make_day_keys(bytes.fromhex(deployment.pepper), first, 2, office=OFFICE_ID)
     secrets = [deployment.pepper.encode(), deployment.ca_private_key.strip().encode()]
     for run in (*provisioned.site, *provisioned.enrol):  # no_log keeps them out of the output
         assert not any(secret.decode() in run.output for secret in secrets), run.playbook
+    # The one place the pepper may be: the collector's own file, for the day-key delivery.
+    allowed = provisioned.central / "etc/citizen-feedback/collector-tls/pepper"
+    assert allowed.read_bytes() == deployment.pepper.encode()
     for root in (provisioned.counter, provisioned.central):
         for top in ("etc", "opt/citizen-feedback", "var/lib", "root", "tmp"):
             for path in (root / top).rglob("*"):
-                if path.is_file() and not path.is_symlink():
+                if path.is_file() and not path.is_symlink() and path != allowed:
                     data = path.read_bytes()
                     assert not any(secret in data for secret in secrets), path
 
@@ -181,7 +202,8 @@ def test_the_pi_boot_config_gives_the_uart_to_the_gps(provisioned: Provisioned) 
 
 def test_the_office_and_device_are_registered_at_the_collector(provisioned: Provisioned) -> None:
     base = f"http://127.0.0.1:{provisioned.deployment.http_port}/api/v1"
-    device = httpx.get(f"{base}/devices/{DEVICE_ID}", timeout=10).json()
+    ops = {"Authorization": f"Bearer {provisioned.deployment.ops_token}"}  # the fleet view
+    device = httpx.get(f"{base}/devices/{DEVICE_ID}", headers=ops, timeout=10).json()
     assert device["office_id"] == OFFICE_ID
     fingerprint = in_target(
         provisioned.counter, "openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
@@ -241,6 +263,7 @@ def test_the_agent_deletes_past_day_keys_from_its_file(provisioned: Provisioned)
     path = provisioned.counter / STATE_DIR / "day-keys.json"
     today = now().date()  # the office-local date, as the agent computes it
     pepper = bytes.fromhex(provisioned.deployment.pepper)
+    # An old device's cf1 file (a week of deployment-wide keys) is still pruned as before.
     path.write_text(make_day_keys(pepper, today - timedelta(days=2), 7).dumps())
     prune = in_target(
         provisioned.counter, "runuser", "-u", AGENT_USER, "--", f"{VENV}/bin/python", "-c",
@@ -267,7 +290,7 @@ def test_refresh_day_keys_rewrites_a_stale_key_file(provisioned: Provisioned) ->
     refreshed = DayKeyFile.loads(path.read_text())
     first = min(refreshed.keys)
     assert abs(first - date.today()) <= timedelta(days=1)
-    assert refreshed == make_day_keys(pepper, first, 7)
+    assert refreshed == make_day_keys(pepper, first, 2, office=OFFICE_ID)
     assert _owner_mode(provisioned.counter, STATE_DIR / "day-keys.json")[2] == "0o600"
 
 

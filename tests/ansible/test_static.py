@@ -4,6 +4,7 @@ templates rendered into configs that the agent's and the collector's own loaders
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -130,6 +131,15 @@ def test_the_collector_env_file_renders_settings_the_collector_accepts(
     assert settings.sqlite_path.parent == Path(variables["collector_state_dir"])
 
 
+def test_the_collector_env_file_names_the_pepper_file_only_when_there_is_a_pepper() -> None:
+    variables = role_defaults("collector")
+    assert "CF_PEPPER_FILE" not in render("collector/collector.env.j2", variables)
+    variables["collector_master_pepper"] = "ab" * 32
+    text = render("collector/collector.env.j2", variables)
+    assert f"CF_PEPPER_FILE={variables['collector_pepper_file']}" in text.splitlines()
+    assert "ab" * 32 not in text  # the pepper itself stays out of the environment file
+
+
 def test_the_example_inventory_is_one_office_with_three_counters() -> None:
     hosts = yaml.safe_load((EXAMPLE / "hosts.yml").read_text())
     office = hosts["all"]["children"]["counters"]["children"]["office_cm_mueang_chiang_mai_dol"]
@@ -152,3 +162,51 @@ def test_the_vault_example_holds_placeholders_only() -> None:
                            "vault_cf_collector_ops_token", "vault_cf_technician_token"}  # fmt: skip
     for name, value in values.items():
         assert "REPLACE-ME" in value, name
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key, cert = directory / "collector.key", directory / "collector.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=collector.test", "-keyout", str(key),
+         "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_the_collector_listens_on_loopback_behind_the_tls_proxy(tmp_path: Path) -> None:
+    """The role's defaults bind the collector to 127.0.0.1, and the nginx site rendered from
+    them passes ``nginx -t`` (in a throwaway prefix, with a throwaway certificate)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed here (Debian: apt-get install nginx-light)")
+    variables = role_defaults("collector", inventory_hostname="collector.test")
+    assert variables["collector_http_host"] == "127.0.0.1"
+    cert, key = _self_signed(tmp_path)
+    variables.update(
+        collector_proxy_certificate_path=str(cert),
+        collector_proxy_key_path=str(key),
+        collector_proxy_https_port=18443,
+        collector_proxy_http_port=18080,
+    )
+    site = render("nginx/citizen-feedback-collector.conf.j2", variables)
+    assert "proxy_pass http://citizen_feedback_collector;" in site
+    assert f"server 127.0.0.1:{variables['collector_http_port']};" in site
+    assert f"ssl_certificate {cert};" in site
+    assert "return 301 https://$host:18443$request_uri;" in site
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
+        f"events {{}}\nhttp {{ access_log off; include {tmp_path}/site.conf; }}\n"
+    )
+    check = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "logs/error.log"),
+         "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+    assert "syntax is ok" in check.stderr
+    env = render("collector/collector.env.j2", variables)
+    assert "CF_HTTP_HOST=127.0.0.1" in env.splitlines()

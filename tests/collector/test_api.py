@@ -41,11 +41,14 @@ DEV = "cm-mueang-c01"
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, collector: Collector, ops: str, tech: str):
+    def __init__(
+        self, client: httpx.AsyncClient, collector: Collector, ops: str, tech: str, viewer: str
+    ):
         self.client = client
         self.collector = collector
         self.ops = {"Authorization": f"Bearer {ops}"}
         self.tech = {"Authorization": f"Bearer {tech}"}
+        self.viewer = {"Authorization": f"Bearer {viewer}"}
 
 
 @pytest.fixture
@@ -59,9 +62,10 @@ async def api(mosquitto: MosquittoBroker, db_url: str) -> AsyncIterator[Api]:
         assert await wait_ready(collector.subscriber, 10)
         ops = await create_token(collector.driver, Role.OPS, "test ops")
         tech = await create_token(collector.driver, Role.TECHNICIAN, "test technician")
+        viewer = await create_token(collector.driver, Role.VIEWER, "test viewer")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
-            yield Api(client, collector, ops, tech)
+            yield Api(client, collector, ops, tech, viewer)
 
 
 @pytest.fixture
@@ -177,7 +181,7 @@ async def test_device_view_alerts_and_metrics(api: Api, peer: MqttPeer) -> None:
     await eventually(lambda: peer.last_ack(DEV) == 2)
 
     async def device() -> dict | None:
-        r = await api.client.get(f"/api/v1/devices/{DEV}")
+        r = await api.client.get(f"/api/v1/devices/{DEV}", headers=api.viewer)
         d = r.json()
         return d if d.get("last_seq") == 6 and d.get("heartbeat") else None
 
@@ -189,12 +193,14 @@ async def test_device_view_alerts_and_metrics(api: Api, peer: MqttPeer) -> None:
     assert d["heartbeat"]["reader"] == "absent"
     assert (d["reader"], d["clock_synced"], d["outbox_depth"]) == ("absent", False, 0)
     assert d["last_seen"] is not None
-    listing = (await api.client.get("/api/v1/devices", params={"limit": 1})).json()
+    listing = (
+        await api.client.get("/api/v1/devices", params={"limit": 1}, headers=api.viewer)
+    ).json()
     assert [i["device_id"] for i in listing["items"]] == [DEV]
     assert listing["next_offset"] == 1
-    kinds = {a["kind"] for a in (await api.client.get("/api/v1/alerts")).json()["items"]}
-    assert {"reader", "clock_not_synced", "seq_gap", "dead_letters"} <= kinds
-    text = (await api.client.get("/metrics")).text
+    alerts = (await api.client.get("/api/v1/alerts", headers=api.viewer)).json()["items"]
+    assert {"reader", "clock_not_synced", "seq_gap", "dead_letters"} <= {a["kind"] for a in alerts}
+    text = (await api.client.get("/metrics", headers=api.viewer)).text
     assert "cf_events_stored_total 3.0" in text
     assert 'cf_alerts{kind="seq_gap"} 1.0' in text
     for name in (
@@ -212,7 +218,9 @@ async def test_ratings_summary_groups_scales(api: Api, peer: MqttPeer) -> None:
     for seq, (score, scale, verified) in enumerate(scores, 1):
         peer.publish(DEV, Channel.EVENTS, rating(DEV, seq, score, scale, verified))
     await eventually(lambda: peer.last_ack(DEV) == 4)
-    r = await api.client.get("/api/v1/ratings/summary", params={"office_id": OFFICE["office_id"]})
+    r = await api.client.get(
+        "/api/v1/ratings/summary", params={"office_id": OFFICE["office_id"]}, headers=api.ops
+    )
     s = r.json()
     assert s["total"] == 4
     assert s["verified_share"] == 0.75
@@ -221,7 +229,7 @@ async def test_ratings_summary_groups_scales(api: Api, peer: MqttPeer) -> None:
     # normalised: 5/5 -> 1, 4/5 -> .75, 1/5 -> 0, 3/3 -> 1  => mean .6875 -> 3.75 on 1..5
     assert s["mean"] == 3.75
     future = await api.client.get(
-        "/api/v1/ratings/summary", params={"from": "2099-01-01T00:00:00+07:00"}
+        "/api/v1/ratings/summary", params={"from": "2099-01-01T00:00:00+07:00"}, headers=api.ops
     )
     assert future.json()["total"] == 0
     bad = await api.client.get("/api/v1/ratings/summary", params={"from": "yesterday"})
@@ -306,14 +314,14 @@ async def test_offline_and_far_from_pin_alerts(
             peer.publish(DEV, Channel.LOCATION, location(DEV, OFFICE["lat"] + 0.01, OFFICE["lon"]))
 
             async def kinds() -> set[str]:
-                r = await client.get("/api/v1/alerts")
+                r = await client.get("/api/v1/alerts", headers=ops)
                 return {a["kind"] for a in r.json()["items"]}
 
             found = await eventually(lambda: _has(kinds, {"far_from_pin", "offline"}))
             assert {"far_from_pin", "offline"} <= found
-            device = (await client.get(f"/api/v1/devices/{DEV}")).json()
+            device = (await client.get(f"/api/v1/devices/{DEV}", headers=ops)).json()
             assert device["online"] is False
-            text = (await client.get("/metrics")).text
+            text = (await client.get("/metrics", headers=ops)).text
             assert 'cf_alerts{kind="offline"} 1.0' in text
 
 

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from collector.audit import CLI_ACTOR
 from collector.errors import ConflictError
 from collector.ingest.decoder import build_batch
 from collector.records import RawMessage
-from collector.registry import DeviceIn, OfficeIn, quarantine, upsert_device, upsert_office
+from collector.registry import DeviceIn, OfficeIn, quarantine
+from collector.registry_writes import put_device, put_office
 from collector.storage import Driver, open_driver
 from collector.storage.ingest_store import write_batch
 from collector.storage.schema import MIGRATIONS, migrate, schema_version
@@ -136,13 +138,21 @@ async def test_locations_are_kept_once(driver: Driver) -> None:
     assert await count(driver, "SELECT count(*) FROM locations") == 1
 
 
+def _anywhere(_office_id: str, _province: str | None) -> bool:
+    return True
+
+
 async def test_registry_and_quarantine(driver: Driver) -> None:
     office = OfficeIn(office_id="cm-mueang-dol", name_th="ที่ว่าการอำเภอเมือง", name_en="Mueang")
-    assert await upsert_office(driver, office) is True
-    assert await upsert_office(driver, office) is False
+    assert await put_office(driver, CLI_ACTOR, office, _anywhere) == (True, True)
+    assert await put_office(driver, CLI_ACTOR, office, _anywhere) == (False, False)
     with pytest.raises(ConflictError, match="office_id"):
-        await upsert_device(driver, DeviceIn(device_id="cm-x-c01", office_id="cm-nowhere"))
-    await upsert_device(driver, DeviceIn(device_id=DEV, office_id="cm-mueang-dol"))
+        await put_device(
+            driver, CLI_ACTOR, DeviceIn(device_id="cm-x-c01", office_id="cm-nowhere"), _anywhere
+        )
+    await put_device(
+        driver, CLI_ACTOR, DeviceIn(device_id=DEV, office_id="cm-mueang-dol"), _anywhere
+    )
     await write_batch(driver, build_batch(events(DEV, 1) + events("cm-stranger-c09", 1, 2)))
     q = await quarantine(driver, limit=10, offset=0)
     assert [(r["device_id"], r["acked_seq"]) for r in q] == [("cm-stranger-c09", 2)]

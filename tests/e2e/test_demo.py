@@ -212,8 +212,12 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
         assert set(rows) == offices
         page.screenshot(SHOTS / "demo-map.png")
 
-        page.goto(url + "/fleet")
+        # The banner's fleet link carries a viewer token (the fleet view needs one).
+        link = re.search(r"Fleet\s+(http://\S+/fleet#token=cf_\S+)", demo.output)
+        assert link, f"the demo printed no fleet link with a token:\n{demo.output[-2000:]}"
+        page.goto(link.group(1))
         page.wait_for("document.body.dataset.loaded === 'true'")
+        assert page.evaluate("location.hash") == ""
         states = page.wait_for(
             "(() => { const rows = [...document.querySelectorAll('#fleet tr[data-device-id]')];"
             f" return rows.length === {DEVICES} &&"

@@ -20,7 +20,8 @@ import uvicorn
 
 from collector.api.app import create_app
 from collector.records import EventRow, IngestBatch
-from collector.registry import DeviceIn, upsert_device
+from collector.registry import DeviceIn
+from collector.registry_writes import upsert_device
 from collector.services.reader import read_catalogue
 from collector.services.store import import_catalogue
 from collector.storage import open_driver

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from protocols import (
     now,
     topic,
 )
+from tests.e2e.browser import Page
 from tests.fixtures.broker import MosquittoBroker
 from tests.fixtures.collector_process import ServingCollector
 from tests.fixtures.ports import free_port
@@ -86,8 +89,20 @@ def read_offices() -> list[dict[str, str]]:
 @dataclass
 class RunningSystem:
     base_url: str
-    api: httpx.Client
+    api: httpx.Client  # with the ops token
     offices: list[dict[str, str]]
+    viewer_token: str  # made with ``python -m collector token create --role viewer``
+
+
+def create_token(env: dict[str, str], role: str) -> str:
+    """A token from the real CLI, on the running collector's database."""
+    made = subprocess.run(
+        [sys.executable, "-m", "collector", "token", "create", "--role", role, "--name", "web"],
+        cwd=REPO, env={**env, "CF_LOG_LEVEL": "WARNING"}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
 
 
 @contextlib.contextmanager
@@ -105,7 +120,8 @@ def run_collector(
         **extra_env,
     )
     try:
-        yield RunningSystem(collector.url, collector.http, read_offices())
+        viewer = create_token(collector.env, "viewer")
+        yield RunningSystem(collector.url, collector.http, read_offices(), viewer)
     finally:
         collector.stop()
 
@@ -238,3 +254,21 @@ def wait_ingested(system: RunningSystem) -> dict[str, Any]:
             return devices
         time.sleep(0.3)
     pytest.fail(f"ingest did not finish within 30 s: {devices}")
+
+
+def assert_no_console_errors(page: Page, *, allow_refused_token: bool = False) -> None:
+    """No errors; ``allow_refused_token``: but the one 401 of a deliberately wrong token."""
+    problems = [
+        str(m)
+        for m in page.console_errors()
+        if not (allow_refused_token and "401" in m.text and "/api/v1/" in m.text)
+    ]
+    assert problems == [], problems
+
+
+def sign_in(page: Page, token: str) -> None:
+    """Types ``token`` into the fleet page's form, as a person would, and submits it."""
+    page.evaluate(
+        f"(() => {{ const input = document.getElementById('token-input'); input.value = {token!r};"
+        " document.getElementById('token-form').requestSubmit(); })()"
+    )

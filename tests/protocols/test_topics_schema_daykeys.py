@@ -120,6 +120,8 @@ def test_day_keys_cli(tmp_path: Path) -> None:
             "2026-11-25",
             "--days",
             "2",
+            "--scheme",
+            "cf1",
         ],
         capture_output=True,
         check=True,
@@ -128,7 +130,16 @@ def test_day_keys_cli(tmp_path: Path) -> None:
     doc = DayKeyFile.loads(out.stdout.decode())
     assert doc.key_for(date(2026, 11, 25)) == p.day_key(bytes(range(32)), date(2026, 11, 25))
     missing = subprocess.run(
-        [sys.executable, "-m", "protocols", "day-keys", "--pepper-file", str(tmp_path / "nope")],
+        [
+            sys.executable,
+            "-m",
+            "protocols",
+            "day-keys",
+            "--pepper-file",
+            str(tmp_path / "nope"),
+            "--office",
+            "cm-x-dol",
+        ],
         capture_output=True,
         check=False,
         timeout=60,

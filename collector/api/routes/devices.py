@@ -1,4 +1,9 @@
-"""Devices: registry and fleet state (public reads), registration, commands (ops)."""
+"""Devices: the public projection or the fleet view (by caller), registration, commands (ops).
+
+Anonymous callers (and any role outside the fleet roles) see registered devices only, with
+``device_id``, ``office_id``, ``counter_label`` and ``online``; viewer, technician and ops see the
+fleet view (fingerprints, versions, heartbeat, seqs, and unregistered devices too).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,22 @@ import time
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.api.deps import CollectorDep, DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep
-from collector.fleet import device_rows, device_view, iso
-from collector.registry import DeviceIn, Latitude, Longitude, upsert_device
+from collector.api.deps import (
+    CollectorDep,
+    DriverDep,
+    OpsDep,
+    PageDep,
+    PrincipalDep,
+    RegistrarDep,
+    SettingsDep,
+    get_principal,
+)
+from collector.fleet import device_rows, device_view, iso, public_device_view
+from collector.registry import DeviceIn, DevicePatch, Latitude, Longitude
+from collector.registry_writes import create_device, put_device, update_device
 from protocols import (
     Channel,
     Identify,
@@ -29,7 +44,10 @@ from protocols import (
     topic,
 )
 
-router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/devices", tags=["devices"], dependencies=[Depends(get_principal)]
+)
 DevicePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 
 
@@ -50,25 +68,34 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@router.get("", summary="Registered and heard-of devices with their fleet state")
-async def list_devices(driver: DriverDep, settings: SettingsDep, page: PageDep) -> dict[str, Any]:
-    rows = await device_rows(driver, limit=page.limit, offset=page.offset)
+@router.get("", summary="Devices: the public projection, or the fleet view with a fleet role")
+async def list_devices(
+    driver: DriverDep, settings: SettingsDep, page: PageDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    fleet = principal.reads_fleet
+    rows = await device_rows(
+        driver, limit=page.limit, offset=page.offset, registered_only=not fleet
+    )
     now_ms = _now_ms()
+    view = device_view if fleet else public_device_view
     return {
-        "items": [device_view(r, settings, now_ms) for r in rows],
+        "view": "fleet" if fleet else "public",
+        "items": [view(r, settings, now_ms) for r in rows],
         "next_offset": page.next_offset(len(rows)),
     }
 
 
-@router.get("/{device_id}", summary="One device: office, online, last_seen, heartbeat, seq")
+@router.get("/{device_id}", summary="One device (public projection, or the fleet view)")
 async def one_device(
-    device_id: DevicePath, driver: DriverDep, settings: SettingsDep
+    device_id: DevicePath, driver: DriverDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    rows = await device_rows(driver, device_id=device_id)
+    fleet = principal.reads_fleet
+    rows = await device_rows(driver, device_id=device_id, registered_only=not fleet)
     if not rows:
-        raise HTTPException(
-            404, f"device_id: device {device_id!r} is neither registered nor heard of"
-        )
+        what = "neither registered nor heard of" if fleet else "not registered"
+        raise HTTPException(404, f"device_id: device {device_id!r} is {what}")
+    if not fleet:
+        return public_device_view(rows[0], settings, _now_ms())
     view = device_view(rows[0], settings, _now_ms())
     gaps = await driver.fetch(
         "SELECT from_seq, to_seq, status FROM seq_gaps WHERE device_id = ? "
@@ -80,23 +107,44 @@ async def one_device(
     return view
 
 
-@router.post("", status_code=201, summary="Register a device (technician or ops)")
-async def create_device(
-    device: DeviceIn, driver: DriverDep, _role: RegistrarDep, response: Response
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a new device (technician or ops); 409 when it exists",
+    responses={409: {"description": "the device exists (PATCH changes it)"}},
+)
+async def post_device(
+    device: DeviceIn, driver: DriverDep, principal: RegistrarDep
 ) -> dict[str, Any]:
-    created = await upsert_device(driver, device)
-    response.status_code = 201 if created else 200
-    return {"device_id": device.device_id, "created": created}
+    await create_device(driver, principal.actor, device, principal.may_write)
+    return {"device_id": device.device_id, "created": True, "changed": True}
 
 
-@router.put("/{device_id}", summary="Create or replace a device (technician or ops)")
-async def put_device(
-    device_id: DevicePath, device: DeviceIn, driver: DriverDep, _role: RegistrarDep
+@router.patch("/{device_id}", summary="Change the fields given (technician or ops)")
+async def patch_device(
+    device_id: DevicePath, patch: DevicePatch, driver: DriverDep, principal: RegistrarDep
+) -> dict[str, Any]:
+    changes = patch.model_dump(include=patch.model_fields_set)
+    changed = await update_device(driver, principal.actor, device_id, changes, principal.may_write)
+    return {"device_id": device_id, "created": False, "changed": changed}
+
+
+@router.put(
+    "/{device_id}",
+    summary="Create, or change the fields given (technician or ops; never wipes a field)",
+)
+async def put_device_route(
+    device_id: DevicePath,
+    device: DeviceIn,
+    driver: DriverDep,
+    principal: RegistrarDep,
+    response: Response,
 ) -> dict[str, Any]:
     if device.device_id != device_id:
         raise HTTPException(422, "device_id: differs from the device id in the path")
-    created = await upsert_device(driver, device)
-    return {"device_id": device_id, "created": created}
+    created, changed = await put_device(driver, principal.actor, device, principal.may_write)
+    response.status_code = 201 if created else 200
+    return {"device_id": device_id, "created": created, "changed": changed}
 
 
 def _command(device_id: str, cmd: CommandIn) -> Identify | ReloadConfig | SetLocation | Ping:
@@ -125,8 +173,10 @@ def _command(device_id: str, cmd: CommandIn) -> Identify | ReloadConfig | SetLoc
 
 @router.post("/{device_id}/commands", status_code=202, summary="Send a command (ops)")
 async def send_command(
-    device_id: DevicePath, cmd: CommandIn, collector: CollectorDep, _role: OpsDep
+    device_id: DevicePath, cmd: CommandIn, collector: CollectorDep, _ops: OpsDep
 ) -> dict[str, Any]:
+    if not await device_rows(collector.driver, device_id=device_id):
+        raise HTTPException(404, f"device_id: no device {device_id!r} is registered or heard of")
     if collector.subscriber is None or not collector.subscriber.connected:
         raise HTTPException(503, "broker: not connected; the command was not sent")
     message = _command(device_id, cmd)
@@ -148,7 +198,7 @@ async def send_command(
 
 @router.get("/{device_id}/commands", summary="Commands sent to a device and their results (ops)")
 async def list_commands(
-    device_id: DevicePath, driver: DriverDep, _role: OpsDep, page: PageDep
+    device_id: DevicePath, driver: DriverDep, _ops: OpsDep, page: PageDep
 ) -> dict[str, Any]:
     rows = await driver.fetch(
         "SELECT * FROM commands WHERE device_id = ? ORDER BY created_ms DESC LIMIT ? OFFSET ?",

@@ -1,4 +1,9 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness and readiness (public), Prometheus metrics (a fleet role's bearer token).
+
+Metrics sit behind the same bearer tokens as the fleet views rather than on a second listener:
+one port for the TLS proxy, and the token can expire and be revoked. Prometheus sends it with
+``authorization: {type: Bearer, credentials_file: ...}`` (collector/README.md).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from collector.api.deps import CollectorDep
+from collector.api.deps import CollectorDep, FleetDep
 from collector.fleet import ALERT_KINDS, compute_alerts
 
 router = APIRouter(tags=["health"])
@@ -27,8 +32,10 @@ async def readyz(collector: CollectorDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus text format", response_class=Response)
-async def metrics(collector: CollectorDep) -> Response:
+@router.get(
+    "/metrics", summary="Prometheus text format (viewer, technician, ops)", response_class=Response
+)
+async def metrics(collector: CollectorDep, _fleet: FleetDep) -> Response:
     m = collector.metrics
     checks = await collector.readiness()
     m.ready.set(1 if all(checks.values()) else 0)

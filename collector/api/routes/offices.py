@@ -1,25 +1,31 @@
-"""Offices: the GeoJSON pin map (public), registration (technician/ops), manual pins (ops)."""
+"""Offices: the GeoJSON pin map (public), registration (technician/ops, audited), manual pins
+(ops, audited)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep
+from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep, get_principal
+from collector.audit import record
 from collector.pins import clear_manual_pin, effective_pin, pin_flags, set_manual_pin
 from collector.registry import (
     Latitude,
     Longitude,
     OfficeIn,
+    OfficePatch,
     devices_by_office,
     get_office,
-    upsert_office,
 )
+from collector.registry_writes import create_office, put_office, update_office
 from collector.storage import Driver, Row
 
-router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/offices", tags=["offices"], dependencies=[Depends(get_principal)]
+)
 OfficePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 
 
@@ -99,38 +105,85 @@ async def one_office(
     return (await _features(driver, settings, [office]))[0]
 
 
-@router.post("", status_code=201, summary="Register an office (technician or ops)")
-async def create_office(
-    office: OfficeIn, driver: DriverDep, _role: RegistrarDep, response: Response
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a new office (technician or ops); 409 when it exists",
+    responses={409: {"description": "the office exists (PATCH changes it)"}},
+)
+async def post_office(
+    office: OfficeIn, driver: DriverDep, principal: RegistrarDep
 ) -> dict[str, Any]:
-    created = await upsert_office(driver, office)
-    response.status_code = 201 if created else 200
-    return {"office_id": office.office_id, "created": created}
+    await create_office(driver, principal.actor, office, principal.may_write)
+    return {"office_id": office.office_id, "created": True, "changed": True}
 
 
-@router.put("/{office_id}", summary="Create or replace an office (technician or ops)")
-async def put_office(
-    office_id: OfficePath, office: OfficeIn, driver: DriverDep, _role: RegistrarDep
+@router.patch(
+    "/{office_id}",
+    summary="Change the fields given (technician or ops); a missing lat/lon keeps the location",
+)
+async def patch_office(
+    office_id: OfficePath, patch: OfficePatch, driver: DriverDep, principal: RegistrarDep
+) -> dict[str, Any]:
+    changes = patch.model_dump(include=patch.model_fields_set)
+    changed = await update_office(driver, principal.actor, office_id, changes, principal.may_write)
+    return {"office_id": office_id, "created": False, "changed": changed}
+
+
+@router.put(
+    "/{office_id}",
+    summary="Create, or change the fields given (technician or ops; never wipes a field)",
+)
+async def put_office_route(
+    office_id: OfficePath,
+    office: OfficeIn,
+    driver: DriverDep,
+    principal: RegistrarDep,
+    response: Response,
 ) -> dict[str, Any]:
     if office.office_id != office_id:
         raise HTTPException(422, "office_id: differs from the office id in the path")
-    created = await upsert_office(driver, office)
-    return {"office_id": office_id, "created": created}
+    created, changed = await put_office(driver, principal.actor, office, principal.may_write)
+    response.status_code = 201 if created else 200
+    return {"office_id": office_id, "created": created, "changed": changed}
 
 
 @router.put("/{office_id}/pin", summary="Set a manual pin (ops); it wins over GPS")
 async def put_pin(
-    office_id: OfficePath, pin: ManualPin, driver: DriverDep, _role: OpsDep
+    office_id: OfficePath, pin: ManualPin, driver: DriverDep, principal: OpsDep
 ) -> dict[str, Any]:
     await get_office(driver, office_id)
+    before = await driver.fetchrow("SELECT * FROM office_pins WHERE office_id = ?", office_id)
     await set_manual_pin(driver, office_id, pin.lat, pin.lon, pin.accuracy_m)
+    async with driver.transaction() as tx:
+        after = pin.model_dump()
+        await record(
+            tx,
+            principal.actor,
+            "update",
+            entity="pin",
+            entity_id=office_id,
+            before=before,
+            after=after,
+        )
     return {"office_id": office_id, "pin_source": "manual"}
 
 
 @router.delete("/{office_id}/pin", summary="Drop a manual pin (ops); GPS takes over again")
 async def delete_pin(
-    office_id: OfficePath, driver: DriverDep, settings: SettingsDep, _role: OpsDep
+    office_id: OfficePath, driver: DriverDep, settings: SettingsDep, principal: OpsDep
 ) -> dict[str, Any]:
     await get_office(driver, office_id)
+    before = await driver.fetchrow("SELECT * FROM office_pins WHERE office_id = ?", office_id)
     await clear_manual_pin(driver, office_id, settings)
+    async with driver.transaction() as tx:
+        await record(
+            tx,
+            principal.actor,
+            "delete",
+            entity="pin",
+            entity_id=office_id,
+            before=before,
+            after=None,
+        )
     return {"office_id": office_id}

@@ -1,24 +1,28 @@
-"""Central ops: alerts (public read), dead letters and quarantine (ops token)."""
+"""Fleet views: alerts and quarantine (viewer, technician, ops); dead letters, whose raw payloads
+only ops read; the registry's audit log (ops)."""
 
 from __future__ import annotations
 
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from collector.api.deps import DriverDep, OpsDep, PageDep, SettingsDep
+from collector.api.deps import DriverDep, FleetDep, OpsDep, PageDep, SettingsDep, get_principal
+from collector.audit import entries
 from collector.fleet import alert_dict, compute_alerts, iso
 from collector.registry import quarantine
 
-router = APIRouter(prefix="/api/v1", tags=["ops"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(prefix="/api/v1", tags=["ops"], dependencies=[Depends(get_principal)])
 
 
-@router.get("/alerts", summary="Current fleet alerts")
+@router.get("/alerts", summary="Current fleet alerts (viewer, technician, ops)")
 async def alerts(
     driver: DriverDep,
     settings: SettingsDep,
     page: PageDep,
+    _fleet: FleetDep,
     kind: Annotated[str | None, Query(description="only this kind")] = None,
 ) -> dict[str, Any]:
     found = [a for a in await compute_alerts(driver, settings) if kind is None or a.kind == kind]
@@ -33,7 +37,7 @@ async def alerts(
 @router.get("/dead-letters", summary="Dead-lettered messages, newest first (ops)")
 async def dead_letters(
     driver: DriverDep,
-    _role: OpsDep,
+    _ops: OpsDep,
     page: PageDep,
     device_id: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -69,8 +73,8 @@ async def dead_letters(
     return {"items": items, "total": int(total or 0), "next_offset": page.next_offset(len(rows))}
 
 
-@router.get("/quarantine", summary="Devices that publish without being registered (ops)")
-async def quarantined(driver: DriverDep, _role: OpsDep, page: PageDep) -> dict[str, Any]:
+@router.get("/quarantine", summary="Devices that publish without being registered (viewer+)")
+async def quarantined(driver: DriverDep, _fleet: FleetDep, page: PageDep) -> dict[str, Any]:
     rows = await quarantine(driver, limit=page.limit, offset=page.offset)
     items = [
         {
@@ -85,3 +89,18 @@ async def quarantined(driver: DriverDep, _role: OpsDep, page: PageDep) -> dict[s
         for r in rows
     ]
     return {"items": items, "next_offset": page.next_offset(len(rows))}
+
+
+@router.get("/audit", summary="Registry changes, newest first: who, when, before/after (ops)")
+async def audit_log(
+    driver: DriverDep,
+    _ops: OpsDep,
+    page: PageDep,
+    entity: Annotated[str | None, Query(description="office, device or pin")] = None,
+    entity_id: Annotated[str | None, Query(description="one record's id")] = None,
+) -> dict[str, Any]:
+    rows = await entries(
+        driver, entity=entity, entity_id=entity_id, limit=page.limit, offset=page.offset
+    )
+    items = [{"at": iso(r["at_ms"]), **{k: v for k, v in r.items() if k != "at_ms"}} for r in rows]
+    return {"items": items, "next_offset": page.next_offset(len(items))}

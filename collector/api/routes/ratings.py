@@ -4,18 +4,26 @@ Devices may use 3-, 4- or 5-point scales. Counts are exact per scale (``by_scale
 ``mean`` is on a 1..5 scale after mapping each score linearly (1 → 1, scale → 5), and
 ``mean_normalised`` is the same on 0..1. Top-level ``counts`` merges raw scores of all scales, so
 read it only when one scale is in use (``scales`` lists them).
+
+Public summaries (every caller but ops) cover closed whole hours only and hide counts below
+``CF_K_ANONYMITY`` (null); ``privacy`` in the answer says what was done and the window used.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
-from collector.api.deps import DriverDep
+from collector.api.deps import DriverDep, PrincipalDep, SettingsDep, get_principal
+from collector.rating_privacy import public_window, suppress
 
-router = APIRouter(prefix="/api/v1/ratings", tags=["ratings"])
+# Every route checks a presented credential (401 for a dead token), public ones included.
+router = APIRouter(
+    prefix="/api/v1/ratings", tags=["ratings"], dependencies=[Depends(get_principal)]
+)
 
 
 def _ms(value: datetime | None, name: str) -> int | None:
@@ -27,8 +35,10 @@ def _ms(value: datetime | None, name: str) -> int | None:
 
 
 @router.get("/summary", summary="Counts per score, mean and verified share", description=__doc__)
-async def summary(
+async def summary(  # noqa: PLR0917 - FastAPI parameters
     driver: DriverDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
     office_id: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")] = None,
     from_: Annotated[
         datetime | None, Query(alias="from", description="RFC 3339, inclusive")
@@ -44,6 +54,9 @@ async def summary(
         sql += " AND d.office_id = ?"
         args.append(office_id)
     start, end = _ms(from_, "from"), _ms(to, "to")
+    exact = principal.reads_exact_ratings
+    if not exact:
+        start, end = public_window(start, end, int(time.time() * 1000))
     if start is not None:
         sql += " AND e.ts_ms >= ?"
         args.append(start)
@@ -69,7 +82,7 @@ async def summary(
     for entry in by_scale.values():
         entry["mean"] = round(entry.pop("sum") / entry["total"], 3)
     normalised = weighted / total if total else None
-    return {
+    result = {
         "office_id": office_id,
         "from": from_.isoformat() if from_ else None,
         "to": to.isoformat() if to else None,
@@ -80,4 +93,24 @@ async def summary(
         "verified_share": round(verified / total, 4) if total else None,
         "scales": sorted(int(s) for s in by_scale),
         "by_scale": by_scale,
+        "exact": exact,
+        "privacy": None,
     }
+    if exact:
+        return result
+    k = settings.k_anonymity
+    public = suppress(result, k)
+    public["privacy"] = {
+        "window": "closed whole hours",
+        "from": _iso(start),
+        "to": _iso(end),
+        "k": k,
+        "note": f"counts below {k} are hidden (null); the hour still running is not included",
+    }
+    return public
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")

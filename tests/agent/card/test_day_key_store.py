@@ -15,7 +15,7 @@ from agent.card.day_key_store import DayKeyStore
 from agent.card.errors import KeyFileError
 from agent.card.factory import open_card_source
 from agent.card.settings import CardSettings
-from protocols import day_key
+from protocols import DayKey, day_key
 from protocols.day_keys import make_day_keys
 from tests.agent.card.conftest import PEPPER
 
@@ -37,7 +37,7 @@ def test_today_key_and_past_keys_deleted_at_start(tmp_path: Path) -> None:
     store = DayKeyStore(path, today=lambda: TODAY)
     assert days_in(path) == ["2026-11-25", "2026-11-26", "2026-11-27"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert store.key_for(TODAY) == day_key(PEPPER, TODAY)
+    assert store.key_for(TODAY) == DayKey("cf1", day_key(PEPPER, TODAY))
     assert store.key_for(TODAY - timedelta(days=1)) is None  # gone for good
     assert [p.name for p in tmp_path.iterdir()] == ["day-keys.json"]  # no temp files left
 
@@ -47,7 +47,7 @@ def test_day_rollover_deletes_yesterday(tmp_path: Path) -> None:
     write_keys(path, TODAY, 2)
     store = DayKeyStore(path, today=lambda: TODAY)
     tomorrow = TODAY + timedelta(days=1)
-    assert store.key_for(tomorrow) == day_key(PEPPER, tomorrow)
+    assert store.key_for(tomorrow) == DayKey("cf1", day_key(PEPPER, tomorrow))
     assert days_in(path) == ["2026-11-26"]
     assert store.key_for(tomorrow + timedelta(days=1)) is None
     assert days_in(path) == []
@@ -91,7 +91,7 @@ def test_missing_file_means_no_key(tmp_path: Path, caplog: pytest.LogCaptureFixt
     assert "does not exist" in caplog.text
     assert store.key_for(TODAY) is None
     write_keys(path, TODAY, 1)  # provisioned later: picked up without a restart
-    assert store.key_for(TODAY) == day_key(PEPPER, TODAY)
+    assert store.key_for(TODAY) == DayKey("cf1", day_key(PEPPER, TODAY))
 
 
 def test_refreshed_file_is_reloaded(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_refreshed_file_is_reloaded(tmp_path: Path) -> None:
     later = TODAY + timedelta(days=5)
     assert store.key_for(later) is None
     write_keys(path, TODAY, 10)
-    assert store.key_for(later) == day_key(PEPPER, later)
+    assert store.key_for(later) == DayKey("cf1", day_key(PEPPER, later))
 
 
 def test_factory_checks_the_file_before_anything_starts(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from agent.card.apdu import ApduChannel
 from agent.card.citizen_id import CitizenId
 from agent.card.errors import CardError
 from agent.card.thai_id import outcome_from_fields, read_thai_id
+from protocols import DayKey
 from simulator.card.synthetic_person import SyntheticPerson
 from simulator.card.virtual_card_os import CardBehaviour, ThaiIdCardOS
 from tests.agent.card.conftest import CANARY_ID, RecordingListener, SourceFactory
@@ -89,7 +90,7 @@ def test_exceptions_and_reprs_never_carry_the_id() -> None:
             channel = ApduChannel(OsTransport(card), card.getATR())
             try:
                 outcome = read_thai_id(
-                    channel, demographics=True, key=b"k" * 32, today=date.today()
+                    channel, demographics=True, key=DayKey("cf2", b"k" * 32), today=date.today()
                 )
                 assert not leaks(repr(outcome))
             except CardError as exc:

@@ -18,7 +18,8 @@ from collector.accounts.context import AccountContext
 from collector.accounts.settings import AccountSettings
 from collector.api.app import create_app
 from collector.ingest.subscriber import wait_ready
-from collector.registry import OfficeIn, upsert_office
+from collector.registry import OfficeIn
+from collector.registry_writes import upsert_office
 from collector.storage import Driver
 from collector.tokens import Role, create_token
 from tests.collector.conftest import make_settings
@@ -136,10 +137,17 @@ def account_settings(mail: SmtpSink, **extra: Any) -> AccountSettings:
 
 @asynccontextmanager
 async def running_rig(
-    db_url: str, mail: SmtpSink, broker: MosquittoBroker | None = None, **extra: Any
+    db_url: str,
+    mail: SmtpSink,
+    broker: MosquittoBroker | None = None,
+    collector_settings: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> AsyncIterator[Rig]:
-    """The app on ``db_url``; with ``broker``, MQTT ingest runs too (and /readyz can be 200)."""
-    app = create_app(make_settings(db_url, broker), ingest=broker is not None)
+    """The app on ``db_url``; with ``broker``, MQTT ingest runs too (and /readyz can be 200).
+
+    ``collector_settings`` go to the collector's Settings, ``extra`` to the accounts' settings."""
+    settings = make_settings(db_url, broker, **(collector_settings or {}))
+    app = create_app(settings, ingest=broker is not None)
     app.state.accounts = AccountContext(account_settings(mail, **extra))
     async with app.router.lifespan_context(app):
         driver = app.state.collector.driver

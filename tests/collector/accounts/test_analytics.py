@@ -19,7 +19,8 @@ import pytest
 from openpyxl import load_workbook
 
 from collector.records import EventRow, IngestBatch
-from collector.registry import DeviceIn, upsert_device
+from collector.registry import DeviceIn
+from collector.registry_writes import upsert_device
 from collector.storage.ingest_store import write_batch
 from tests.collector.accounts.rig import Rig, running_rig
 from tests.fixtures.smtp import SmtpSink

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.registry import OfficeIn, upsert_office
+from collector.registry import OfficeIn
+from collector.registry_writes import upsert_office
 from collector.services.reader import read_catalogue
 from collector.services.store import import_catalogue
 from collector.storage import Driver, open_driver

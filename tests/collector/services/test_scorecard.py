@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from collector.records import EventRow, IngestBatch
-from collector.registry import DeviceIn, upsert_device
+from collector.registry import DeviceIn
+from collector.registry_writes import upsert_device
 from collector.services.scorecard import card, office_scorecard, ranking
 from collector.storage import Driver
 from collector.storage.ingest_store import write_batch

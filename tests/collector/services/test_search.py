@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collector.registry import OfficeIn, upsert_office
+from collector.registry import OfficeIn
+from collector.registry_writes import upsert_office
 from collector.services.search import search
 from collector.storage import Driver
 

@@ -7,7 +7,8 @@ import json
 import uuid
 
 from collector.records import EventRow, IngestBatch
-from collector.registry import DeviceIn, upsert_device
+from collector.registry import DeviceIn
+from collector.registry_writes import upsert_device
 from collector.services.reader import read_catalogue
 from collector.services.store import import_catalogue
 from collector.services.zero_copy import zero_copy_report

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("cf-config").textContent);
+  var config = JSON.parse(document.body.getAttribute("data-config"));
+  var TOKEN_KEY = "cf_token";
   var S = config.strings || {};
   var LOCALE = config.lang === "en" ? "en-GB" : "th-TH";
 
@@ -35,14 +36,46 @@
     return node;
   }
 
-  /** GET a JSON resource of the API; rejects with an Error carrying `.status`. */
+  /** The API token of this tab (sessionStorage: gone when the tab closes), or null. */
+  function token() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY);
+    } catch (ignored) {
+      return null;
+    }
+  }
+
+  function setToken(value) {
+    try {
+      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (ignored) {
+      /* no storage: the token lasts until the page is left */
+    }
+  }
+
+  /** A link such as /fleet#token=cf_... stores its token and drops it from the address bar
+      (a fragment never reaches the server, and no-referrer keeps it out of other sites' logs). */
+  function takeTokenFromLink() {
+    var match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (!match) return;
+    setToken(decodeURIComponent(match[1]));
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+
+  /** GET a JSON resource of the API, with the tab's token when there is one; rejects with an
+      Error carrying `.status`. A refused token (401) is forgotten. */
   function getJSON(path) {
+    var headers = { Accept: "application/json" };
+    var current = token();
+    if (current) headers.Authorization = "Bearer " + current;
     return fetch(config.api + path, {
-      headers: { Accept: "application/json" },
+      headers: headers,
       credentials: "same-origin",
       cache: "no-store",
     }).then(function (response) {
       if (!response.ok) {
+        if (response.status === 401 && current) setToken(null);
         var error = new Error("HTTP " + response.status);
         error.status = response.status;
         throw error;
@@ -158,6 +191,7 @@
     if (again) again.focus();
   }
 
+  takeTokenFromLink();
   try {
     window.localStorage.setItem("cf_lang", config.lang);
   } catch (ignored) {
@@ -169,6 +203,8 @@
     t: t,
     el: el,
     getJSON: getJSON,
+    token: token,
+    setToken: setToken,
     listOf: listOf,
     nameOf: nameOf,
     duration: duration,

@@ -1,4 +1,6 @@
-/* The fleet page: every device, refreshed every few seconds without reloading the page. */
+/* The fleet page: every device, refreshed every few seconds without reloading the page.
+   The fleet view needs a token (viewer, technician or ops): the page asks for one, keeps it in
+   this tab's sessionStorage and sends it as an Authorization header. */
 (function () {
   "use strict";
 
@@ -80,5 +82,58 @@
     });
   }
 
-  CF.every(REFRESH_S, refresh);
+  var form = document.getElementById("token-form");
+  var input = document.getElementById("token-input");
+  var forget = document.getElementById("token-forget");
+  var timer = null;
+
+  function stop() {
+    if (timer !== null) window.clearInterval(timer);
+    timer = null;
+  }
+
+  function start() {
+    form.hidden = true;
+    forget.hidden = false;
+    document.body.setAttribute("data-auth", "token");
+    if (timer === null) timer = CF.every(REFRESH_S, guarded);
+  }
+
+  function askForToken(key) {
+    stop();
+    form.hidden = false;
+    forget.hidden = true;
+    document.body.setAttribute("data-auth", "needed");
+    CF.setStatus(t(key), key !== "token_needed");
+  }
+
+  /** A refused or insufficient token stops the refreshes and asks again. */
+  function guarded() {
+    return refresh().catch(function (error) {
+      if (error.status === 401 || error.status === 403) {
+        askForToken(error.status === 401 ? "token_refused" : "token_forbidden");
+        return;
+      }
+      throw error;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var value = input.value.trim();
+    if (!value) return;
+    CF.setToken(value);
+    input.value = "";
+    start();
+  });
+
+  forget.addEventListener("click", function () {
+    CF.setToken(null);
+    CF.fleet.renderDevices(table, [], COLUMNS, { offices: {}, alertsByDevice: {} });
+    askForToken("token_needed");
+    input.focus();
+  });
+
+  if (CF.token()) start();
+  else askForToken("token_needed");
 })();

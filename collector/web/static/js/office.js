@@ -9,7 +9,9 @@
   var DAY_MS = 86400000;
   var ICT_OFFSET_MS = 7 * 3600000; // Thailand has no daylight saving time
   var PERIOD_DAYS = { today: 1, "7d": 7, "30d": 30 };
+  // With a fleet token the device table shows the fleet view; without, the public columns.
   var DEVICE_COLUMNS = ["device", "status", "last_seen", "backlog", "reader", "panel", "gps", "alerts"];
+  var PUBLIC_COLUMNS = ["device", "status"];
   var REFRESH_S = 30;
   var map = null;
 
@@ -44,17 +46,31 @@
     scales.forEach(function (scale) {
       var counts = (byScale[scale] && byScale[scale].counts) || (scales.length === 1 ? summary.counts || {} : {});
       for (var score = scale; score >= 1; score--) {
+        var raw = summary.suppressed ? null : counts[score];
         rows.push({
           label: scales.length > 1 ? t("score_of", { n: score, scale: scale }) : t("score", { n: score }),
           score: score,
-          count: Number(counts[score]) || 0,
+          // null: hidden by the public summary (fewer than k); absent: zero
+          count: raw === null ? null : Number(raw) || 0,
         });
       }
     });
     return rows;
   }
 
+  function renderPrivacy(summary) {
+    var note = document.getElementById("privacy");
+    var privacy = summary.privacy;
+    note.hidden = !privacy;
+    if (!privacy) return;
+    var upTo = privacy.to ? CF.absoluteTime(new Date(privacy.to)) : "?";
+    note.textContent = t("privacy_public", { to: upTo, k: privacy.k });
+  }
+
   function renderSummary(summary) {
+    renderPrivacy(summary);
+    var k = summary.privacy ? summary.privacy.k : 0;
+    var hidden = t("hidden_count", { k: k });
     var rows = scoreRows(summary);
     var total = Number(summary.total) || 0;
     var mean = CF.number(summary.mean, 2);
@@ -62,18 +78,26 @@
     document.getElementById("mean").textContent = mean === null ? t("unknown") : t("mean_of", { mean: mean });
     document.getElementById("verified").textContent =
       share === null || share === undefined ? t("unknown") : CF.number(Number(share) * 100, 0) + "%";
-    document.getElementById("total").textContent = CF.number(total);
+    document.getElementById("total").textContent =
+      summary.total === null ? hidden : CF.number(total);
 
     var biggest = Math.max.apply(
       null,
       rows.map(function (r) {
-        return r.count;
+        return r.count || 0;
       }).concat([1])
     );
     var tbody = el(
       "tbody",
       {},
       rows.map(function (row) {
+        if (row.count === null) {
+          return el("tr", { "data-score": row.score, "data-hidden": "true" }, [
+            el("th", { scope: "row", text: row.label }),
+            el("td", { class: "num muted", text: hidden }),
+            el("td", { class: "muted", text: "—" }),
+          ]);
+        }
         var pct = total ? Math.round((row.count / total) * 100) : 0;
         var bar = el("span", { class: "bar-fill" });
         bar.style.width = ((row.count / biggest) * 100).toFixed(1) + "%";
@@ -84,7 +108,7 @@
         ]);
       })
     );
-    if (!total) {
+    if (!total && summary.total !== null) {
       tbody.appendChild(el("tr", {}, [el("td", { colspan: 3, class: "muted", text: t("no_ratings") })]));
     }
     var table = document.getElementById("scores");
@@ -150,14 +174,21 @@
   function loadDevices() {
     return Promise.all([
       CF.getJSON("/devices?limit=1000"),
-      CF.getJSON("/alerts?limit=1000").catch(function () {
-        return {}; // alerts are extra here; the fleet page reports their failure
-      }),
+      CF.token()
+        ? CF.getJSON("/alerts?limit=1000").catch(function () {
+            return {}; // alerts are extra here; the fleet page reports their failure
+          })
+        : {},
     ]).then(function (answers) {
+      var fleet = answers[0] && answers[0].view === "fleet";
       var devices = CF.listOf(answers[0], ["devices", "items"]).filter(function (d) {
         return d && d.office_id === officeId;
       });
-      CF.fleet.renderDevices(document.getElementById("fleet"), devices, DEVICE_COLUMNS, {
+      var table = document.getElementById("fleet");
+      Array.prototype.forEach.call(table.querySelectorAll("th[data-fleet-only]"), function (th) {
+        th.hidden = !fleet;
+      });
+      CF.fleet.renderDevices(table, devices, fleet ? DEVICE_COLUMNS : PUBLIC_COLUMNS, {
         offices: {},
         alertsByDevice: CF.fleet.groupAlerts(answers[1]),
       });

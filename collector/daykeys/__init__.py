@@ -1,0 +1,1 @@
+"""cf2 day keys on the central side: the master pepper, delivery over commands, alerts."""
