@@ -10,6 +10,8 @@ from agent.clock import Clock
 from protocols import (
     CommandResult,
     CommandResultBody,
+    CopyMade,
+    CopyMadeBody,
     CopyRequested,
     CopyRequestedBody,
     Fault,
@@ -27,13 +29,21 @@ from protocols import (
     new_message_id,
 )
 
-EventBody = SessionStartedBody | SessionEndedBody | RatingBody | CopyRequestedBody | FaultBody
+EventBody = (
+    SessionStartedBody
+    | SessionEndedBody
+    | RatingBody
+    | CopyRequestedBody
+    | CopyMadeBody
+    | FaultBody
+)
 
 _EVENT_MODELS: dict[type[BaseModel], type[BaseModel]] = {
     SessionStartedBody: SessionStarted,
     SessionEndedBody: SessionEnded,
     RatingBody: Rating,
     CopyRequestedBody: CopyRequested,
+    CopyMadeBody: CopyMade,
     FaultBody: Fault,
 }
 

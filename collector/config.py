@@ -92,6 +92,30 @@ class Settings(BaseSettings):
     pin_shared_within_m: float = Field(
         10, ge=0, description="flag two offices whose pins are this close"
     )
+    ts_future_skew_s: float = Field(
+        300, ge=0, le=86400, description="a device ts further ahead of receive time is clamped"
+    )
+    ts_max_age_days: float = Field(
+        30, gt=0, le=3650, description="a device ts older than this (vs receive time) is refused"
+    )
+    seq_max_jump: int = Field(
+        100_000, ge=1, description="a seq further past the device's highest is dead-lettered"
+    )
+    seq_max_open_gaps: int = Field(
+        100, ge=1, le=100_000, description="open seq gaps per device; a seq opening more waits"
+    )
+    ingest_qos0_max: int = Field(
+        20_000, ge=1, description="QoS 0 messages waiting in the ingest inbox; more are dropped"
+    )
+    dead_letter_payload_max: int = Field(
+        1024, ge=0, le=65536, description="payload bytes kept per dead letter (+ SHA-256, size)"
+    )
+    dead_letter_quota: int = Field(
+        1000, ge=1, description="dead letters stored per device per hour (the rest counted)"
+    )
+    dead_letter_retention_days: float = Field(
+        30, gt=0, description="dead letters older than this are deleted"
+    )
     zero_copy_threshold: float = Field(
         0.1, ge=0, le=1, description="zero-copy: flag a share of sessions with a copy above this"
     )

@@ -145,8 +145,8 @@ async def device_rows(
 async def _latest_locations(driver: Driver) -> dict[str, Row]:
     rows = await driver.fetch(
         "SELECT l.device_id, l.lat, l.lon FROM locations l JOIN "
-        "(SELECT device_id, max(ts_ms) AS ts FROM locations GROUP BY device_id) x "
-        "ON x.device_id = l.device_id AND x.ts = l.ts_ms"
+        "(SELECT device_id, max(received_ms) AS r FROM locations GROUP BY device_id) x "
+        "ON x.device_id = l.device_id AND x.r = l.received_ms"
     )
     return {r["device_id"]: r for r in rows}
 

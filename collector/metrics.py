@@ -35,6 +35,25 @@ class Metrics:
             "PUBACKs skipped (message of an earlier connection)",
             registry=r,
         )
+        self.ts_clamped = Counter(
+            "cf_ts_clamped", "device times too far ahead, clamped to receive time", ["channel"],
+            registry=r,
+        )  # fmt: skip
+        self.retained_ignored = Counter(
+            "cf_retained_replays_ignored", "retained state/heartbeat replays skipped", ["channel"],
+            registry=r,
+        )  # fmt: skip
+        self.inbox_dropped = Counter(
+            "cf_inbox_dropped", "QoS 0 messages dropped: the ingest inbox was full", ["channel"],
+            registry=r,
+        )  # fmt: skip
+        self.dead_letters_suppressed = Counter(
+            "cf_dead_letters_suppressed", "dead letters over a device's hourly quota (not stored)",
+            registry=r,
+        )  # fmt: skip
+        self.dead_letters_pruned = Counter(
+            "cf_dead_letters_pruned", "dead letters deleted after the retention", registry=r
+        )
         self.seq_gaps_open = Gauge(
             "cf_seq_gaps_open", "missing seqs in open gaps, all devices", registry=r
         )

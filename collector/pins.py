@@ -112,7 +112,7 @@ async def recompute_office_pin(driver: Driver, office_id: str, settings: Setting
         "SELECT l.lat, l.lon, l.source, l.accuracy_m, l.hdop, l.fix, l.samples, l.spread_m "
         "FROM locations l "
         "JOIN devices d ON d.device_id = l.device_id WHERE d.office_id = ? "
-        "ORDER BY l.ts_ms DESC LIMIT ?",
+        "ORDER BY l.received_ms DESC, l.id DESC LIMIT ?",  # newest received: device clocks lie
         office_id,
         _FIXES_PER_OFFICE,
     )

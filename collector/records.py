@@ -19,6 +19,7 @@ class RawMessage(NamedTuple):
     qos: int
     received_ms: int
     generation: int
+    retain: bool = False
 
 
 class EventRow(NamedTuple):
@@ -33,6 +34,7 @@ class EventRow(NamedTuple):
     scale: int | None
     verified: int | None
     body: str
+    device_ts_ms: int | None = None  # the device's own ts when ts_ms was clamped
 
 
 class DeadLetter(NamedTuple):
@@ -69,6 +71,7 @@ class LocationRow(NamedTuple):
     fix: str | None
     samples: int | None = None  # a consolidated fix: how many fixes its median stands for
     spread_m: float | None = None
+    device_ts_ms: int | None = None  # the device's own ts when ts_ms was clamped
 
 
 class StateRow(NamedTuple):
@@ -102,6 +105,8 @@ class IngestBatch:
     command_results: list[CommandResultRow] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
     seen_counts: dict[str, int] = field(default_factory=dict)
+    ts_clamped: dict[str, int] = field(default_factory=dict)  # channel -> future ts clamped
+    retained_ignored: dict[str, int] = field(default_factory=dict)  # channel -> replays skipped
 
     @property
     def event_devices(self) -> set[str]:
@@ -122,3 +127,5 @@ class BatchResult:
     gaps_opened: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     lost: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     location_devices: set[str] = field(default_factory=set)
+    refused_letters: list[DeadLetter] = field(default_factory=list)  # seqs out of bounds
+    dead_letters_suppressed: dict[str | None, int] = field(default_factory=dict)

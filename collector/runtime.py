@@ -17,13 +17,16 @@ from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.subscriber import Subscriber
+from collector.limits import IngestLimits
 from collector.metrics import Metrics
 from collector.pins import offices_of_devices, recompute_office_pin
-from collector.records import BatchResult, IngestBatch
+from collector.records import BatchResult, IngestBatch, RawMessage
 from collector.storage import Driver, open_driver
 from collector.tokens import sync_bootstrap
+from protocols import Channel
 
 _LOGGER = logging.getLogger(__name__)
+_CHANNELS = frozenset(c.value for c in Channel)
 
 
 class Collector:
@@ -60,9 +63,13 @@ class Collector:
             asyncio.get_running_loop(),
             batch_max=self.settings.batch_max,
             window_s=self.settings.batch_window_ms / 1000,
+            qos0_max=self.settings.ingest_qos0_max,
+            on_drop=self._inbox_dropped,
         )
         self.subscriber = Subscriber(self.settings, inbox, client_id=self._client_id())
-        self._decoder = DecodePool(self.settings.decode_workers)
+        self._decoder = DecodePool(
+            self.settings.decode_workers, IngestLimits.from_settings(self.settings)
+        )
         await self._decoder.start()
         self.batcher = Batcher(
             inbox,
@@ -71,6 +78,7 @@ class Collector:
             self.metrics,
             after_commit=self._after_commit,
             decoder=self._decoder,
+            retention_s=self.settings.dead_letter_retention_days * 86400,
         )
         self.batcher.start()
         self.subscriber.start()
@@ -99,6 +107,12 @@ class Collector:
         if self._driver is not None:
             await self._driver.close()
             self._driver = None
+
+    def _inbox_dropped(self, message: RawMessage) -> None:
+        """Paho thread: a QoS 0 message found the inbox full (counted, never logged per message)."""
+        channel = message.topic.rsplit("/", 1)[-1]
+        known = channel in _CHANNELS  # a label per topic would let a sender grow the registry
+        self.metrics.inbox_dropped.labels(channel if known else "invalid").inc()
 
     async def _after_commit(self, batch: IngestBatch, result: BatchResult) -> None:
         if not result.location_devices:

@@ -1,4 +1,4 @@
-"""Wire protocol v1 (shared/PROTOCOL.md), defined once; the agent and the collector import it."""
+"""Wire protocol v1 (docs/PROTOCOL.md), defined once; the agent and the collector import it."""
 
 from protocols.codec import MAX_PAYLOAD_BYTES, Message, decode, encode
 from protocols.commands import (
@@ -19,6 +19,8 @@ from protocols.commands import (
 )
 from protocols.errors import EventRejected, ProtocolError
 from protocols.events import (
+    CopyMade,
+    CopyMadeBody,
     CopyRequested,
     CopyRequestedBody,
     Event,
@@ -52,6 +54,8 @@ __all__ = [
     "Command",
     "CommandResult",
     "CommandResultBody",
+    "CopyMade",
+    "CopyMadeBody",
     "CopyRequested",
     "CopyRequestedBody",
     "DayKey",

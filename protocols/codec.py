@@ -25,7 +25,7 @@ from protocols.commands import (
     SetLocation,
 )
 from protocols.errors import EventRejected, ProtocolError
-from protocols.events import EVENT_TYPES, Event
+from protocols.events import EVENT_TYPES, MAX_SEQ, Event
 from protocols.identifiers import is_valid_id
 from protocols.telemetry import Heartbeat, Location, State
 from protocols.topics import Channel, Topic
@@ -120,6 +120,8 @@ def _decode_event(obj: dict[str, Any], topic: Topic) -> WireModel:
     seq = obj["seq"]
     if type(seq) is not int or seq < 1:
         raise ProtocolError("bad_seq", "seq must be an integer >= 1")
+    if seq > MAX_SEQ:
+        raise ProtocolError("bad_seq", f"seq must be at most {MAX_SEQ}")
     # From here on the envelope is sound: failures count as received for this seq.
     kind = obj.get("type")
     model = EVENT_TYPES.get(kind) if isinstance(kind, str) else None

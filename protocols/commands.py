@@ -31,7 +31,7 @@ class ReloadConfigBody(_CommandBody):
 class SetLocationBody(_CommandBody):
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
-    accuracy_m: Annotated[float, Field(ge=0)] | None = None
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
 
 
 class PingBody(_CommandBody):
@@ -114,4 +114,4 @@ class Ack(WireModel):
 
     v: Literal[1]
     device: DeviceId
-    acked_seq: Annotated[int, Field(ge=0)]
+    acked_seq: Annotated[int, Field(ge=0, le=2**63 - 1)]

@@ -10,14 +10,22 @@ from pydantic_core import PydanticCustomError
 from protocols.base import WireModel
 from protocols.identifiers import DeviceId, MessageUuid, Pseudonym, Timestamp
 
+ServiceId = DeviceId
+"""A service id of the collector's catalogue: the same pattern as device and office ids."""
+
 AgeBand = Literal["0-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"]
 Sex = Literal["F", "M"]
 EndReason = Literal["card_removed", "timeout", "staff"]
 CopyDocument = Literal["id_card", "house_registration", "other"]
 FaultComponent = Literal["reader", "panel", "gps", "storage", "clock"]
 
-NonNegative = Annotated[float, Field(ge=0)]
-Seq = Annotated[int, Field(ge=1)]
+MAX_SEQ = 2**63 - 1
+"""The largest seq (a signed 64-bit integer, the collector's column type)."""
+DAY_S = 86400.0
+
+Duration = Annotated[float, Field(ge=0, le=DAY_S)]
+"""Seconds within one day: a counter session or a rating delay never lasts longer."""
+Seq = Annotated[int, Field(ge=1, le=MAX_SEQ)]
 
 
 class SessionStartedBody(WireModel):
@@ -30,7 +38,7 @@ class SessionStartedBody(WireModel):
 
 class SessionEndedBody(WireModel):
     session: MessageUuid
-    duration_s: NonNegative
+    duration_s: Duration
     reason: EndReason
 
 
@@ -39,7 +47,7 @@ class RatingBody(WireModel):
     score: int
     scale: Literal[3, 4, 5]
     verified: bool
-    after_s: NonNegative | None = None
+    after_s: Duration | None = None
 
     @model_validator(mode="after")
     def _score_within_scale(self) -> Self:
@@ -55,6 +63,14 @@ class RatingBody(WireModel):
 class CopyRequestedBody(WireModel):
     session: MessageUuid | None
     document: CopyDocument
+
+
+class CopyMadeBody(WireModel):
+    """The office made the copy itself from the card, free of charge (order 21/2560 cl. 17)."""
+
+    session: MessageUuid | None
+    document: CopyDocument
+    service: ServiceId | None = None
 
 
 class OutboxDroppedBody(WireModel):
@@ -103,6 +119,11 @@ class CopyRequested(_EventBase):
     body: CopyRequestedBody
 
 
+class CopyMade(_EventBase):
+    type: Literal["copy.made"] = "copy.made"
+    body: CopyMadeBody
+
+
 class OutboxDropped(_EventBase):
     type: Literal["outbox.dropped"] = "outbox.dropped"
     body: OutboxDroppedBody
@@ -114,7 +135,7 @@ class Fault(_EventBase):
 
 
 Event = Annotated[
-    SessionStarted | SessionEnded | Rating | CopyRequested | OutboxDropped | Fault,
+    SessionStarted | SessionEnded | Rating | CopyRequested | CopyMade | OutboxDropped | Fault,
     Field(discriminator="type"),
 ]
 """Any event envelope, discriminated by ``type``."""
@@ -124,6 +145,7 @@ EventBody = (
     | SessionEndedBody
     | RatingBody
     | CopyRequestedBody
+    | CopyMadeBody
     | OutboxDroppedBody
     | FaultBody
 )
@@ -133,6 +155,7 @@ EVENT_TYPES: dict[str, type[WireModel]] = {
     "session.ended": SessionEnded,
     "rating": Rating,
     "copy.requested": CopyRequested,
+    "copy.made": CopyMade,
     "outbox.dropped": OutboxDropped,
     "fault": Fault,
 }

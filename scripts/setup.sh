@@ -9,7 +9,7 @@ VENV=${VENV:-.venv}
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# Keep in step with ../shared/TESTING.md. chromium is for the browser tests of the web pages;
+# Keep in step with docs/TESTING.md. chromium is for the browser tests of the web pages;
 # fonts-tlwg-loma-otf (a small Thai font) makes their Thai text readable in the screenshots.
 APT_PACKAGES=(mosquitto mosquitto-clients pcscd libpcsclite-dev swig gcc python3-dev
   vsmartcard-vpcd python3-virtualsmartcard gpsd gpsd-clients socat openssl debootstrap

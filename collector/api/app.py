@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from collector.accounts.install import install as install_accounts
 from collector.api import hygiene
 from collector.api.errors import install_error_handlers
-from collector.api.routes import devices, health, offices, ops, ratings
+from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
 from collector.config import Settings
 from collector.runtime import Collector
@@ -72,6 +72,7 @@ def create_app(
     hygiene.install(app, settings)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
+    app.include_router(retained.router)  # decommission: clear a device's retained topics
     app.include_router(services_routes.router)
     install_accounts(app)
     for router in routers:

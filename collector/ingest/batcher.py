@@ -2,7 +2,8 @@
 
 A commit happens at most ``batch_window_ms`` after a batch's first message or once it holds
 ``batch_max`` messages. MQTT messages are acknowledged only after their transaction committed;
-a transient database failure is retried with the messages still unacknowledged.
+a transient database failure is retried with the messages still unacknowledged. Dead letters
+older than the retention are deleted about once an hour (``CF_DEAD_LETTER_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from collector.errors import TransientStorageError
@@ -21,11 +23,13 @@ from collector.ingest.subscriber import Subscriber
 from collector.metrics import Metrics
 from collector.records import BatchResult, DeadLetter, IngestBatch, RawMessage
 from collector.storage import Driver
+from collector.storage.dead_letters import prune
 from collector.storage.ingest_store import write_batch
 from protocols import Channel
 
 _LOGGER = logging.getLogger(__name__)
 _RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0)
+_PRUNE_EVERY_S = 3600.0
 
 AfterCommit = Callable[[IngestBatch, BatchResult], Awaitable[None]]
 
@@ -49,6 +53,7 @@ class Batcher:
         *,
         after_commit: AfterCommit | None = None,
         decoder: DecodePool | None = None,
+        retention_s: float = 30 * 86400.0,
     ) -> None:
         self._inbox = inbox
         self._driver = driver
@@ -56,16 +61,41 @@ class Batcher:
         self._metrics = metrics
         self._after_commit = after_commit
         self._decoder = decoder or DecodePool(0)
+        self._limits = self._decoder.limits
+        self._retention_s = retention_s
+        self._pruner: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[None] | None = None
         self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ingest-batcher")
+        self._pruner = asyncio.create_task(self._prune_forever(), name="dead-letter-retention")
+
+    async def prune_now(self) -> int:
+        """Delete dead letters older than the retention; return how many."""
+        cutoff = int((time.time() - self._retention_s) * 1000)
+        deleted = await prune(self._driver, cutoff)
+        if deleted:
+            self._metrics.dead_letters_pruned.inc(deleted)
+            _LOGGER.info("deleted %s dead letters older than the retention", deleted)
+        return deleted
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                await self.prune_now()
+            except Exception:
+                _LOGGER.exception("dead-letter retention failed (retried in an hour)")
+            await asyncio.sleep(_PRUNE_EVERY_S)
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit what is left in the inbox, then stop."""
         self._stopping = True
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -110,7 +140,7 @@ class Batcher:
             )
         for message in messages:
             try:
-                await self.finish([message], build_batch([message]))
+                await self.finish([message], build_batch([message], self._limits))
             except Exception as exc:
                 _LOGGER.error("message on %s refused by the database: %s", message.topic, exc)
                 letter = DeadLetter(
@@ -142,8 +172,15 @@ class Batcher:
             m.received.labels(channel).inc(count)
         m.stored.inc(result.stored)
         m.duplicates.inc(result.duplicates)
-        for letter in batch.dead_letters:
+        for letter in (*batch.dead_letters, *result.refused_letters):
             m.dead_lettered.labels(letter.code).inc()
+        for device, letters in result.dead_letters_suppressed.items():
+            m.dead_letters_suppressed.inc(letters)
+            _LOGGER.debug("device %s: %s dead letters over its hourly quota", device, letters)
+        for channel, count in batch.ts_clamped.items():
+            m.ts_clamped.labels(channel).inc(count)
+        for channel, count in batch.retained_ignored.items():
+            m.retained_ignored.labels(channel).inc(count)
         for device, gaps in result.gaps_opened.items():
             m.seq_gaps_opened.inc(len(gaps))
             _LOGGER.warning("device %s: seq gap(s) opened %s", device, gaps)
@@ -168,7 +205,7 @@ class Batcher:
         attempt = 0
         while True:
             try:
-                return await write_batch(self._driver, batch)
+                return await write_batch(self._driver, batch, self._limits)
             except TransientStorageError as exc:
                 delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
                 attempt += 1

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from collector.ingest.decoder import build_batch
+from collector.limits import IngestLimits
 from collector.records import IngestBatch, RawMessage
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def _exit_with_parent(parent: int) -> None:
 class DecodePool:
     """``await pool.build(messages)``: in a worker process, or inline when ``workers`` is 0."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, limits: IngestLimits | None = None) -> None:
+        self.limits = limits or IngestLimits()
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
             # spawn, not fork: the parent has threads (paho, aiosqlite) that fork would copy badly.
@@ -56,8 +58,10 @@ class DecodePool:
 
     async def build(self, messages: list[RawMessage]) -> IngestBatch:
         if self._pool is None or len(messages) < 32:
-            return build_batch(messages)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, build_batch, messages)
+            return build_batch(messages, self.limits)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, build_batch, messages, self.limits
+        )
 
     def close(self) -> None:
         if self._pool is not None:

@@ -2,6 +2,13 @@
 
 One ``call_soon_threadsafe`` per message halves the throughput (TESTING.md), so the paho thread
 appends under a lock and wakes the loop only when a batch starts or fills up.
+
+Bounded: QoS 1 messages are bounded by the broker (Receive Maximum: it sends no more unacknowledged
+ones, and they are acknowledged only after their commit), but QoS 0 messages bypass that flow
+control, so a flood of them could grow the inbox without limit. At most ``qos0_max`` QoS 0
+messages wait; further ones are dropped and counted (``on_drop``). Nothing is lost by that: QoS 0
+is what a device sends when a message may be lost (heartbeats); an event sent at QoS 0 is never
+acknowledged end to end, so the device's outbox sends it again. QoS 1 messages are never dropped.
 """
 
 from __future__ import annotations
@@ -10,27 +17,50 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 
 from collector.records import RawMessage
 
 
 class Inbox:
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, batch_max: int, window_s: float) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        batch_max: int,
+        window_s: float,
+        qos0_max: int = 20_000,
+        on_drop: Callable[[RawMessage], None] | None = None,
+    ) -> None:
         self._loop = loop
         self._batch_max = batch_max
         self._window_s = window_s
+        self._qos0_max = qos0_max
+        self._on_drop = on_drop
         self._lock = threading.Lock()
         self._items: list[RawMessage] = []
+        self._qos0 = 0
+        self.dropped = 0
         self._first_at = 0.0
         self._wake = asyncio.Event()
 
     def put(self, message: RawMessage) -> None:
         """Called on the paho thread."""
         with self._lock:
-            self._items.append(message)
+            full = message.qos == 0 and self._qos0 >= self._qos0_max
+            if full:
+                self.dropped += 1
+            else:
+                if message.qos == 0:
+                    self._qos0 += 1
+                self._items.append(message)
             count = len(self._items)
-            if count == 1:
+            if count == 1 and not full:
                 self._first_at = time.monotonic()
+        if full:
+            if self._on_drop is not None:
+                self._on_drop(message)  # outside the lock: never hold up the batcher
+            return
         if count in (1, self._batch_max):
             self._loop.call_soon_threadsafe(self._wake.set)
 
@@ -60,6 +90,7 @@ class Inbox:
             with self._lock:
                 batch = self._items[: self._batch_max]
                 del self._items[: self._batch_max]
+                self._qos0 -= sum(1 for m in batch if m.qos == 0)
                 if self._items:
                     self._wake.set()  # leftovers are overdue already: the next take is immediate
                 else:
@@ -70,5 +101,6 @@ class Inbox:
         """Everything still waiting (at shutdown)."""
         with self._lock:
             items, self._items = self._items, []
+            self._qos0 = 0
             self._wake.clear()
             return items

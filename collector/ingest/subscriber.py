@@ -31,8 +31,11 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from collector.config import Settings
 from collector.ingest.inbox import Inbox
 from collector.records import RawMessage
-from protocols import Channel, subscription
+from protocols import Channel, subscription, topic
 from protocols.topics import DEVICE_TO_COLLECTOR, QOS, RETAINED
+
+RETAINED_TOPICS = tuple(c for c in Channel if RETAINED[c])
+"""state, location, acks: what the broker keeps of a device after it is gone."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -154,6 +157,7 @@ class Subscriber:
                 msg.qos,
                 int(time.time() * 1000),
                 self.generation,
+                bool(msg.retain),
             )
         )
 
@@ -187,6 +191,20 @@ class Subscriber:
         info = self._client.publish(topic_name, payload, qos=QOS[channel], retain=RETAINED[channel])
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             _LOGGER.warning("publish to %s failed: %s", topic_name, mqtt.error_string(info.rc))
+
+    def clear_retained(self, device: str, timeout_s: float = 10.0) -> list[str]:
+        """Publish empty retained payloads on the device's retained topics (state, location, acks)
+        and wait for the broker's PUBACKs; return the channels cleared (blocking: use a thread)."""
+        infos = []
+        for channel in RETAINED_TOPICS:
+            info = self._client.publish(topic(device, channel), b"", qos=1, retain=True)
+            infos.append((channel, info))
+        cleared = []
+        for channel, info in infos:
+            info.wait_for_publish(timeout=timeout_s)
+            if info.is_published():
+                cleared.append(channel.value)
+        return cleared
 
 
 async def wait_ready(subscriber: Subscriber, within_s: float) -> bool:

@@ -5,7 +5,8 @@ which documents the office still asks a photocopy of, and whether it makes copie
 charge (Head of NCPO order 21/2560, clause 17). *Measured*: per service day (office-local) and
 counter, visitor sessions (``session.started`` with a visitor) and the share of them in which a
 ``copy.requested`` event came. ``copy.made`` events (the office made the copy itself) are
-counted when stored; see :data:`COPY_MADE_TYPE`.
+counted beside them (``copies_made``): they say the office did the right thing, so they never
+count as a copy demanded of the citizen.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from collector.config import Settings
 from collector.services.catalogue import office_services
 from collector.services.hours import OFFICE_TZ
 from collector.storage import Driver
+from protocols.events import CopyMade
 
-COPY_MADE_TYPE = "copy.made"
-"""Hook: an event type (not yet in protocols/ when this was written) for a copy the office made
-itself. The decoder dead-letters unknown types, so these are counted once the protocol model
-exists and the ingest stores them; until then the count stays 0."""
+COPY_MADE_TYPE: str = CopyMade.model_fields["type"].default
+"""The event type of a copy the office made itself from the card (protocol v1, additive)."""
 NO_VISITOR = '%"visitor":null%'
 
 

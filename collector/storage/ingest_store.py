@@ -1,6 +1,11 @@
 """Writes one ingest batch in one transaction: events (deduplicated by id), dead letters, seq
 state, fleet state, locations and command results; returns each device's acknowledged seq as
-computed from the rows this very transaction commits."""
+computed from the rows this very transaction commits.
+
+Seqs beyond the bounds of :mod:`collector.storage.seq_tracker` are dead-lettered here (``seq_jump``,
+``seq_gaps_full``) and not counted; the payload stored for them is the validated event re-encoded
+(the raw bytes stay in the decoder). "Latest" heartbeat and state are the last *received*: a
+device's clock orders nothing."""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ import logging
 import time
 
 from collector.analytics.rollups import stamp_and_roll_up
-from collector.records import BatchResult, IngestBatch
+from collector.limits import IngestLimits
+from collector.records import BatchResult, EventRow, IngestBatch
+from collector.storage.dead_letters import write_dead_letters
 from collector.storage.driver import Driver, Tx
+from collector.storage.seq_refusals import refuse
 from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
@@ -26,17 +34,9 @@ EVENT_COLUMNS = [
     ("scale", "integer"),
     ("verified", "integer"),
     ("body", "text"),
+    ("device_ts_ms", "bigint"),
 ]
-DEAD_LETTER_COLUMNS = [
-    ("message_id", "text"),
-    ("device_id", "text"),
-    ("topic", "text"),
-    ("payload", "bytea"),
-    ("code", "text"),
-    ("reason", "text"),
-    ("seq", "bigint"),
-    ("received_ms", "bigint"),
-]
+DEFAULT_LIMITS = IngestLimits()
 LOCATION_COLUMNS = [
     ("id", "text"),
     ("device_id", "text"),
@@ -51,6 +51,7 @@ LOCATION_COLUMNS = [
     ("fix", "text"),
     ("samples", "integer"),
     ("spread_m", "float8"),
+    ("device_ts_ms", "bigint"),
 ]
 RESULT_COLUMNS = [
     ("id", "text"),
@@ -87,15 +88,20 @@ async def _load_seq_states(tx: Tx, driver: Driver, devices: list[str]) -> dict[s
     return states
 
 
-async def _write_seq(tx: Tx, batch: IngestBatch, result: BatchResult, driver: Driver) -> None:
+async def _write_seq(
+    tx: Tx, batch: IngestBatch, result: BatchResult, driver: Driver, limits: IngestLimits
+) -> set[str]:
+    """Apply the batch's seqs; return the ids of events refused (dead-lettered, not stored)."""
     devices = sorted(batch.event_devices)
+    refused_ids: set[str] = set()
     if not devices:
-        return
+        return refused_ids
     states = await _load_seq_states(tx, driver, devices)
     received: dict[str, list[int]] = {d: [] for d in devices}
+    by_device: dict[str, list[EventRow]] = {d: [] for d in devices}
     for event in batch.events:
         received[event.device_id].append(event.seq)
-    counts = {d: len(v) for d, v in received.items()}
+        by_device[event.device_id].append(event)
     for device, seqs in batch.rejected_seqs.items():
         received[device].extend(seqs)
     now = _now_ms()
@@ -103,11 +109,24 @@ async def _write_seq(tx: Tx, batch: IngestBatch, result: BatchResult, driver: Dr
     for device in devices:
         state = states[device]
         before = list(state.gaps)
-        change = apply(state, received[device], batch.dropped.get(device, ()))
-        lost = sum(b - a + 1 for a, b in change.lost)
-        updates.append(
-            (state.max_seq, state.acked_seq, state.missing, lost, counts[device], now, device)
+        change = apply(
+            state,
+            received[device],
+            batch.dropped.get(device, ()),
+            max_jump=limits.seq_max_jump,
+            max_gaps=limits.seq_max_open_gaps,
         )
+        if change.refused or change.refused_ranges:
+            refused_ids |= refuse(
+                by_device[device],
+                state=state,
+                change=change,
+                limits=limits,
+                letters=result.refused_letters,
+            )
+        stored = sum(1 for e in by_device[device] if e.id not in refused_ids)
+        lost = sum(b - a + 1 for a, b in change.lost)
+        updates.append((state.max_seq, state.acked_seq, state.missing, lost, stored, now, device))
         if state.gaps != before:
             await tx.execute("DELETE FROM seq_gaps WHERE device_id = ? AND status = 'open'", device)
             await tx.executemany(
@@ -136,6 +155,7 @@ async def _write_seq(tx: Tx, batch: IngestBatch, result: BatchResult, driver: Dr
         "events = events + ?, updated_ms = ? WHERE device_id = ?",
         updates,
     )
+    return refused_ids
 
 
 async def _write_fleet(tx: Tx, batch: IngestBatch, driver: Driver) -> None:
@@ -156,7 +176,8 @@ async def _write_fleet(tx: Tx, batch: IngestBatch, driver: Driver) -> None:
             "outbox_rising = CASE WHEN outbox_depth IS NOT NULL AND outbox_depth < ? "
             "THEN outbox_rising + 1 WHEN outbox_depth IS NULL OR outbox_depth > ? "
             "OR 0 = ? THEN 0 ELSE outbox_rising END, outbox_depth = ? "
-            "WHERE device_id = ? AND (heartbeat_ts_ms IS NULL OR heartbeat_ts_ms <= ?)",
+            "WHERE device_id = ? "
+            "AND (heartbeat_received_ms IS NULL OR heartbeat_received_ms <= ?)",
             hb.body,
             hb.ts_ms,
             hb.received_ms,
@@ -166,24 +187,28 @@ async def _write_fleet(tx: Tx, batch: IngestBatch, driver: Driver) -> None:
             hb.outbox_depth,
             hb.outbox_depth,
             hb.device_id,
-            hb.ts_ms,
+            hb.received_ms,
         )
     for st in batch.states.values():
         await tx.execute(
             "UPDATE fleet_state SET state = ?, state_ms = ?, "
-            "sw_version = COALESCE(?, sw_version) WHERE device_id = ?",
+            "sw_version = COALESCE(?, sw_version) WHERE device_id = ? "
+            "AND (state_ms IS NULL OR state_ms <= ?)",
             st.state,
             st.received_ms,
             st.sw_version,
             st.device_id,
+            st.received_ms,
         )
 
 
-async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
+async def write_batch(
+    driver: Driver, batch: IngestBatch, limits: IngestLimits = DEFAULT_LIMITS
+) -> BatchResult:
     """Commit ``batch``; raises :class:`~collector.errors.TransientStorageError` to retry."""
     result = BatchResult()
     async with driver.transaction() as tx:
-        await _write_seq(tx, batch, result, driver)
+        refused_ids = await _write_seq(tx, batch, result, driver, limits)
         result.stored = await tx.insert_ignore(
             "events",
             EVENT_COLUMNS,
@@ -200,31 +225,26 @@ async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
                     e.scale,
                     e.verified,
                     e.body,
+                    e.device_ts_ms,
                 )
                 for e in batch.events
+                if e.id not in refused_ids
             ],
         )
-        result.duplicates = len(batch.events) - result.stored
+        result.duplicates = len(batch.events) - len(refused_ids) - result.stored
         if result.stored:
-            await stamp_and_roll_up(tx, [e.id for e in batch.events])
-        result.dead_lettered = await tx.insert_ignore(
-            "dead_letters",
-            DEAD_LETTER_COLUMNS,
-            [
-                (
-                    d.message_id,
-                    d.device_id,
-                    d.topic,
-                    d.payload,
-                    d.code,
-                    d.reason,
-                    d.seq,
-                    d.received_ms,
-                )
-                for d in batch.dead_letters
-            ],
+            await stamp_and_roll_up(tx, [e.id for e in batch.events if e.id not in refused_ids])
+        result.dead_lettered, suppressed = await write_dead_letters(
+            tx, [*batch.dead_letters, *result.refused_letters], limits, _now_ms()
         )
+        result.dead_letters_suppressed = suppressed
         await _write_fleet(tx, batch, driver)
+        named = [(n, d) for d, n in sorted(suppressed.items(), key=str) if d is not None]
+        await tx.executemany(
+            "UPDATE fleet_state SET dead_letters_suppressed = dead_letters_suppressed + ? "
+            "WHERE device_id = ?",
+            named,
+        )
         if batch.locations:
             await tx.insert_ignore(
                 "locations",
@@ -244,6 +264,7 @@ async def write_batch(driver: Driver, batch: IngestBatch) -> BatchResult:
                         r.fix,
                         r.samples,
                         r.spread_m,
+                        r.device_ts_ms,
                     )
                     for r in batch.locations
                 ],

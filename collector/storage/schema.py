@@ -161,6 +161,19 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
         ],
     ),
     (
+        2,
+        "bounded ingest: clamped device times, truncated+hashed dead letters, suppression count",
+        [
+            "ALTER TABLE events ADD COLUMN device_ts_ms BIGINT",
+            "ALTER TABLE locations ADD COLUMN device_ts_ms BIGINT",
+            "CREATE INDEX locations_device_received ON locations (device_id, received_ms)",
+            "ALTER TABLE dead_letters ADD COLUMN payload_sha256 TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN payload_bytes BIGINT",
+            "CREATE INDEX dead_letters_received ON dead_letters (received_ms)",
+            "ALTER TABLE fleet_state ADD COLUMN dead_letters_suppressed BIGINT NOT NULL DEFAULT 0",
+        ],
+    ),
+    (
         3,
         "api tokens: id, expiry, last use, scope, bootstrap flag; registry audit log",
         [

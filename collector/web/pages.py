@@ -29,10 +29,10 @@ STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 STATIC_PREFIX = "/static"
 API_PREFIX = "/api/v1"
-# Same rule as office ids in the registry (shared/data/README.md).
+# Same rule as office ids in the registry (docs/DATA-SOURCES.md).
 OFFICE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
-# Chiang Mai province box (shared/data/README.md checks): the map's home view without data.
+# Chiang Mai province box (docs/DATA-SOURCES.md checks): the map's home view without data.
 DEFAULT_BOUNDS = ((17.2, 97.3), (20.2, 99.6))
 
 _ENV = Environment(

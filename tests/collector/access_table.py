@@ -150,6 +150,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
         registrar(),
         send(DEVICE, lambda c: {"counter_label": slug(c)}),
     ),
+    ("DELETE", "/api/v1/devices/{device_id}/retained"): (registrar(), get(f"{DEVICE}/retained")),
     ("POST", "/api/v1/devices/{device_id}/commands"): (
         ops_only(202),
         send(f"{DEVICE}/commands", lambda _c: {"type": "ping"}),

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from collector.runtime import Collector
-from protocols import Channel, topic
+from protocols import Channel, CopyMade, CopyMadeBody, new_message_id, now, topic
+from protocols.codec import encode
 from tests.collector.devices import (
     MqttPeer,
     dropped,
@@ -178,13 +179,48 @@ def _dead_total(collector: Collector) -> float:
 async def test_a_message_the_database_refuses_is_dead_lettered(
     running: Collector, peer: MqttPeer
 ) -> None:
-    # Valid for the protocol (seq has no upper bound) but too large for a 64-bit column.
-    huge = json.loads(rating(DEV, 1))
-    huge["seq"] = 2**70
+    # A real refusal by the database (a trigger standing in for a constraint the decoder cannot
+    # know): scores of 1 are refused. Since issue 13 the protocol bounds every number, so an
+    # out-of-range seq (2**70) no longer reaches the database: it is a bad_seq dead letter.
+    async with running.driver.transaction() as tx:
+        await tx.execute(
+            "CREATE TRIGGER refuse_score_one BEFORE INSERT ON events WHEN NEW.score = 1 "
+            "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+        )
     peer.publish(DEV, Channel.EVENTS, rating(DEV, 1))
-    peer.publish(DEV, Channel.EVENTS, json.dumps(huge).encode())
+    peer.publish(DEV, Channel.EVENTS, rating(DEV, 2, score=1))
     peer.publish(DEV, Channel.EVENTS, rating(DEV, 2))
     refused = running.metrics.dead_lettered.labels("store_failed")
     await eventually(lambda: refused._value.get() == 1)
     await eventually(lambda: peer.last_ack(DEV) == 2)
     assert await stored(running) == 2
+    huge = json.loads(rating(DEV, 3))
+    huge["seq"] = 2**70
+    peer.publish(DEV, Channel.EVENTS, json.dumps(huge).encode())
+    await eventually(running.metrics.dead_lettered.labels("bad_seq")._value.get)
+
+
+async def test_copy_made_is_stored_as_its_own_event_type(
+    running: Collector, peer: MqttPeer
+) -> None:
+    """``copy.made`` (protocol v1, additive): stored and acknowledged like any event, with its
+    service kept in the body, so zero-copy figures can tell it from ``copy.requested``."""
+    made = CopyMade(
+        v=1,
+        id=new_message_id(),
+        device=DEV,
+        ts=now(),
+        seq=1,
+        body=CopyMadeBody(session=None, document="id_card", service="id-card-renewal-expired"),
+    )
+    peer.publish(DEV, Channel.EVENTS, encode(made))
+    await eventually(lambda: peer.last_ack(DEV) == 1)
+    row = await running.driver.fetchrow("SELECT type, body FROM events WHERE device_id = ?", DEV)
+    assert row is not None
+    assert row["type"] == "copy.made"
+    assert json.loads(row["body"]) == {
+        "session": None,
+        "document": "id_card",
+        "service": "id-card-renewal-expired",
+    }
+    assert await running.driver.fetchval("SELECT count(*) FROM dead_letters") == 0

@@ -67,3 +67,31 @@ def test_acked_seq_never_decreases_over_any_sequence() -> None:
         assert state.acked_seq >= seen
         seen = state.acked_seq
     assert seen == 9
+
+
+def test_a_jump_past_the_cap_is_refused_and_changes_nothing() -> None:
+    state = SeqState()
+    change = apply(state, [1, 2, 2**62, 50], max_jump=100)
+    assert change.refused == {2**62: "seq_jump"}
+    assert (state.max_seq, state.gaps, state.acked_seq) == (50, [(3, 49)], 2)
+    # The cap moves with the high-water mark: 150 is within 100 of 50.
+    assert apply(state, [150], max_jump=100).refused == {}
+
+
+def test_open_gaps_are_capped_and_an_honest_resend_fills_them() -> None:
+    state = SeqState()
+    change = apply(state, range(1, 2000, 2), max_gaps=3)
+    assert len(state.gaps) == 3
+    assert set(change.refused.values()) == {"seq_gaps_full"}
+    assert state.acked_seq == 1
+    for _ in range(3):  # the device resends everything above acked_seq
+        apply(state, range(state.acked_seq + 1, 2000), max_gaps=3)
+    assert (state.gaps, state.acked_seq) == ([], 1999)
+
+
+def test_a_dropped_range_past_the_cap_is_refused() -> None:
+    state = SeqState()
+    change = apply(state, [1], [(2, 2**62)], max_jump=1000)
+    assert change.refused_ranges == [(2, 2**62)]
+    assert change.lost == []
+    assert state.max_seq == 1

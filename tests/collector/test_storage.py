@@ -116,12 +116,15 @@ async def test_invalid_messages_are_dead_lettered_with_raw_bytes(driver: Driver)
     assert codes == ["bad_topic", "device_mismatch", "not_object", "not_utf8"]
 
 
-async def test_fleet_state_keeps_the_newest_heartbeat_and_state(driver: Driver) -> None:
-    older = heartbeat(DEV, outbox_depth=1)
+async def test_fleet_state_keeps_the_last_received_heartbeat_and_state(driver: Driver) -> None:
+    # Latest = last received: the device's own ts orders nothing (issue 13 item 1).
+    older_ts = heartbeat(DEV, outbox_depth=1)
     await asyncio.sleep(0.01)  # times travel in milliseconds
-    newer = heartbeat(DEV, outbox_depth=5, reader="absent")
-    await write_batch(driver, build_batch([raw(DEV, Channel.HEARTBEAT, newer)]))
-    await write_batch(driver, build_batch([raw(DEV, Channel.HEARTBEAT, older)]))
+    newer_ts = heartbeat(DEV, outbox_depth=5, reader="absent")
+    first = raw(DEV, Channel.HEARTBEAT, older_ts)
+    last = raw(DEV, Channel.HEARTBEAT, newer_ts)._replace(received_ms=first.received_ms + 10)
+    await write_batch(driver, build_batch([last]))
+    await write_batch(driver, build_batch([first]))  # arrives late (another worker): ignored
     await write_batch(driver, build_batch([raw(DEV, Channel.STATE, state(DEV, "offline"))]))
     row = await driver.fetchrow("SELECT * FROM fleet_state WHERE device_id = ?", DEV)
     assert row is not None

@@ -19,7 +19,10 @@ times = st.builds(
     st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2100, 1, 1)),
     offsets,
 )
-non_negative = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
+non_negative = st.floats(min_value=0, max_value=1e8, allow_nan=False, allow_infinity=False)
+# Each float of the protocol has a range (v1 tightening): draw within it.
+within_a_day = st.floats(min_value=0, max_value=86400, allow_nan=False, allow_infinity=False)
+accuracy = st.floats(min_value=0, max_value=100_000, allow_nan=False, allow_infinity=False)
 short_text = st.text(max_size=200)
 lat = st.floats(min_value=-90, max_value=90, allow_nan=False)
 lon = st.floats(min_value=-180, max_value=180, allow_nan=False)
@@ -37,7 +40,7 @@ def ratings(draw: st.DrawFn) -> p.RatingBody:
         score=draw(st.integers(1, scale)),
         scale=scale,
         verified=draw(st.booleans()),
-        after_s=draw(st.none() | non_negative),
+        after_s=draw(st.none() | within_a_day),
     )
 
 
@@ -62,7 +65,7 @@ bodies = {
     p.SessionEnded: st.builds(
         p.SessionEndedBody,
         session=uuids,
-        duration_s=non_negative,
+        duration_s=within_a_day,
         reason=st.sampled_from(["card_removed", "timeout", "staff"]),
     ),
     p.Rating: ratings(),
@@ -113,7 +116,7 @@ locations = st.builds(
         lat=lat,
         lon=lon,
         source=st.sampled_from(["gps", "provisioned"]),
-        accuracy_m=st.none() | non_negative,
+        accuracy_m=st.none() | accuracy,
         hdop=st.none() | st.floats(0, 99),
         sats=st.none() | st.integers(0, 40),
         fix=st.none() | st.sampled_from(["2d", "3d"]),

@@ -130,8 +130,10 @@ def test_device_cannot_publish_into_another_devices_topics(
     for channel in (*DEVICE_TO_COLLECTOR, *COLLECTOR_TO_DEVICE):
         reason = intruder.publish(topic(DEV_B, channel), b"forged", retain=True)
         assert reason == NOT_AUTHORIZED, channel
-    # The collector may write only commands and acks, never a device's own channels.
-    assert collector.publish(topic(DEV_B, Channel.EVENTS), b"forged") == NOT_AUTHORIZED
+    # The collector may write only commands and acks (and clear state/location), never a
+    # device's events, heartbeats or command results.
+    for channel in (Channel.EVENTS, Channel.HEARTBEAT, Channel.COMMAND_RESULTS):
+        assert collector.publish(topic(DEV_B, channel), b"forged") == NOT_AUTHORIZED, channel
 
     assert victim.publish(topic(DEV_B, Channel.EVENTS), b"control-b") == ACCEPTED
     assert only_marker(collector, b"control-b") == [b"control-b"]
@@ -260,5 +262,29 @@ def test_monitor_user_reads_everything_and_writes_nothing(
         assert collector.publish(topic(DEV_A, Channel.COMMANDS), b"cmd-a") == ACCEPTED
         assert [m.payload for m in monitor.receive_until(b"cmd-a")] == [b"event-a", b"cmd-a"]
         assert only_marker(device, b"cmd-a") == [b"cmd-a"]
+    finally:
+        clients.close()
+
+
+def test_collector_clears_a_retired_devices_retained_documents(
+    mosquitto_factory: BrokerFactory,
+) -> None:
+    """decommission-device.yml: empty retained payloads on state, location and acks (issue 13)."""
+    broker = mosquitto_factory(mtls=True, monitor_users=("ops-monitor",))
+    assert isinstance(broker, MtlsBroker)
+    clients = Clients(broker)
+    stored = (ACCEPTED, NO_MATCHING_SUBSCRIBERS)
+    try:
+        device = clients.connect(broker.issue_client(DEV_A))
+        collector = clients.connect(broker.collector)
+        assert device.publish(topic(DEV_A, Channel.STATE), b"old-state", retain=True) in stored
+        assert device.publish(topic(DEV_A, Channel.LOCATION), b"old-loc", retain=True) in stored
+        assert collector.publish(topic(DEV_A, Channel.ACKS), b"old-ack", retain=True) in stored
+        for channel in (Channel.STATE, Channel.LOCATION, Channel.ACKS):
+            assert collector.publish(topic(DEV_A, channel), b"", retain=True) in stored, channel
+        monitor = clients.connect(broker.ca.issue_client("ops-monitor"))
+        monitor.subscribe(f"cf/v1/devices/{DEV_A}/#")
+        assert device.publish(topic(DEV_A, Channel.EVENTS), b"marker") == ACCEPTED
+        assert only_marker(monitor, b"marker") == [b"marker"]  # nothing retained is replayed
     finally:
         clients.close()

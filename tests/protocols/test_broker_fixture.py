@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from protocols import Channel, topic
 from tests.fixtures.broker import (
@@ -98,6 +102,8 @@ def test_production_defaults_are_mutual_tls_with_acl() -> None:
         "acl_file /etc/mosquitto/acl\n",
         "user mosquitto\n",
         "max_queued_messages 100000\n",
+        "max_queued_bytes 268435456\n",
+        "max_packet_size 20480\n",
     ):
         assert line in conf, f"missing {line!r}"
     assert "Rendered from firmware-config/mosquitto; do not edit" in conf.splitlines()[0]
@@ -121,3 +127,35 @@ def test_every_template_variable_is_documented(template: str) -> None:
 def test_misspelt_template_variable_is_refused(mosquitto_factory: BrokerFactory) -> None:
     with pytest.raises(TypeError, match="mosquitto_autosave_intervl"):
         mosquitto_factory(mosquitto_autosave_intervl=1)
+
+
+def test_a_packet_over_max_packet_size_disconnects_its_sender(mosquitto: MosquittoBroker) -> None:
+    """A flood of huge payloads never reaches the collector's inbox (issue 13 item 3)."""
+    assert "max_packet_size 20480\n" in mosquitto.conf_path.read_text()
+    connected, gone = threading.Event(), threading.Event()
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id="huge-sender",
+        protocol=mqtt.MQTTv5,
+    )
+    client.on_connect = lambda *_args: connected.set()
+    client.on_disconnect = lambda *_args: gone.set()
+    client.connect(mosquitto.host, mosquitto.port)
+    client.loop_start()
+    try:
+        assert connected.wait(10)
+        listener = MqttProbe(mosquitto.host, mosquitto.port, "huge-listener").connect()
+        try:
+            listener.subscribe(topic(DEVICE, Channel.EVENTS))
+            client.publish(topic(DEVICE, Channel.EVENTS), b"x" * 30_000, qos=1)
+            assert gone.wait(10), "the broker kept a sender of a 30 kB packet"
+            control = MqttProbe(mosquitto.host, mosquitto.port, "huge-control").connect()
+            try:
+                control.publish(topic(DEVICE, Channel.EVENTS), b"small")
+            finally:
+                control.close()
+            assert [m.payload for m in listener.receive_until(b"small")] == [b"small"]
+        finally:
+            listener.close()
+    finally:
+        client.loop_stop()

@@ -49,6 +49,12 @@ async def metrics(collector: CollectorDep, _fleet: FleetDep) -> Response:
             m.alerts.labels(kind).set(count)
         m.quarantined_devices.set(counts["quarantined"])
         m.seq_gaps_open.set(
-            int(await driver.fetchval("SELECT coalesce(sum(missing), 0) FROM device_seq") or 0)
+            # a float sum: SQLite's integer sum() raises on overflow (PostgreSQL widens to numeric)
+            float(
+                await driver.fetchval(
+                    "SELECT coalesce(sum(CAST(missing AS DOUBLE PRECISION)), 0) FROM device_seq"
+                )
+                or 0
+            )
         )
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -51,10 +51,9 @@ async def dead_letters(
     items = []
     for r in rows:
         raw = bytes(r["payload"])
-        try:
-            text: str | None = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
+        size = r.get("payload_bytes")
+        truncated = size is not None and size > len(raw)
+        text = _utf8(raw, truncated)
         items.append(
             {
                 "id": r["id"],
@@ -67,10 +66,23 @@ async def dead_letters(
                 "received": iso(r["received_ms"]),
                 "payload_text": text,
                 "payload_base64": base64.b64encode(raw).decode("ascii"),
+                "payload_bytes": size if size is not None else len(raw),
+                "payload_sha256": r.get("payload_sha256"),
+                "payload_truncated": truncated,
             }
         )
     total = await driver.fetchval("SELECT count(*) FROM dead_letters")
     return {"items": items, "total": int(total or 0), "next_offset": page.next_offset(len(rows))}
+
+
+def _utf8(raw: bytes, truncated: bool) -> str | None:
+    """The payload as text, if it is UTF-8 (a truncated one may end inside a character)."""
+    for cut in range(4 if truncated else 1):
+        try:
+            return raw[: len(raw) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 @router.get("/quarantine", summary="Devices that publish without being registered (viewer+)")
