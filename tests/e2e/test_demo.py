@@ -192,6 +192,22 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
     descendants |= {p.pid for p in psutil.Process(demo.process.pid).children(recursive=True)}
     assert len(descendants) >= 3, "broker, collector and simulator run as child processes"
 
+    # The printed demo manager logs in and sees only their (three) offices.
+    login = re.search(r"Manager\s+\S+/login\s+(\S+) / (\S+)", demo.output)
+    assert login, demo.output[-2000:]
+    form = api.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+    r = api.post(
+        "/login",
+        data={"email": login.group(1), "password": login.group(2), "csrf_token": token.group(1)},
+    )
+    assert r.status_code == 303, r.text[-500:]
+    me = api.get("/api/v1/me").json()
+    assert me["role"] == "manager"
+    assert len(me["office_ids"]) == min(3, len(offices))
+    assert set(me["office_ids"]) <= offices
+
     with launch(tmp_path / "chromium") as browser:
         page = browser.new_page()
         page.goto(url + "/")
