@@ -54,8 +54,19 @@ class PlaybookRun:
         return {h: c["failed"] + c["unreachable"] for h, c in self.recap.items()}
 
     def explain(self) -> str:
-        """The tail of the output, for an assertion message."""
-        return f"{self.playbook} rc={self.returncode}\n{self.output[-6000:]}"
+        """The tasks that changed something, then the tail of the output (assertion message)."""
+        changed: list[str] = []
+        task = ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line
+            elif line.startswith("changed:"):
+                changed.append(f"{task}\n  {line}")
+        listed = "\n".join(changed) or "(no task reported changed)"
+        return (
+            f"{self.playbook} rc={self.returncode}\nchanged tasks:\n{listed}\n"
+            f"tail:\n{self.output[-4000:]}"
+        )
 
 
 @dataclass
