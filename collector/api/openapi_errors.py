@@ -12,6 +12,7 @@ it can give, derived from the route itself where possible:
 - 404 when the route has a path parameter (the office, device or service it names may not exist);
 - 422 (the validation answer, in the API's own shape) on every operation with an input;
 - 429 on every route the rate limits cover (all but the health probes);
+- 304 on the reads of the tags in :data:`CACHED_TAGS` (``cached_json``: ETag, ``If-None-Match``);
 - the rest, which only the route's code knows (409 conflicts, 503 broker down, 201 from an upsert,
   a 404 for a query parameter), from :data:`EXTRA` below.
 
@@ -65,6 +66,8 @@ DESCRIPTIONS = {
 }
 
 _OBJECT = {"type": "object"}
+CACHED_TAGS = frozenset({"services"})  # collector/api/routes/services.py answers with cached_json
+_NOT_MODIFIED = {"description": "not modified: `If-None-Match` names the current `ETag`"}
 _CREATED = {"description": "created", "content": {"application/json": {"schema": _OBJECT}}}
 
 # (method, path) -> {status: response object, or None for the Error answer of DESCRIPTIONS}.
@@ -107,6 +110,8 @@ def _statuses(
     dependant: Dependant, method: str, path: str, operation: dict[str, Any]
 ) -> dict[int, Any]:
     statuses: dict[int, dict[str, Any] | None] = {}
+    if method == "get" and CACHED_TAGS.intersection(operation.get("tags", ())):
+        statuses[304] = _NOT_MODIFIED
     if operation.get("security"):
         statuses[401] = None
     if _checks_role(dependant):
