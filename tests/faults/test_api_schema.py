@@ -31,8 +31,8 @@ pytestmark = pytest.mark.slow
 EXAMPLES = 100 if FULL else 5
 # 5xx are counted apart (server_errors); "schema-valid request rejected" is not an answer off the
 # document: the API refuses, with a 422 naming the field, cross-field rules JSON Schema does not
-# state (lat and lon go together, the id in the body is the one in the path, a PATCH cannot null
-# a required field, the import's body is a JSON or CSV file).
+# state (lat and lon go together, the id in the body is the one in the path, the import's body
+# is a JSON or CSV file that it reads itself).
 EXCLUDED = [not_a_server_error, positive_data_acceptance]
 
 
