@@ -12,6 +12,7 @@ the broker, and leaves no process behind. Options come from arguments or ``DEMO_
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 START_TIMEOUT_S = 30.0
 MARKER = ".citizen-feedback-demo"
+DEMO_MANAGER = "demo.manager@example.go.th"
 
 
 class DemoError(RuntimeError):
@@ -149,6 +151,7 @@ class Demo:
         self.args = args
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
+        self.manager: tuple[str, str] | None = None
 
     def _collector_env(self, mqtt_url: str, http_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CF_")}
@@ -227,7 +230,59 @@ class Demo:
             print("demo: services " + load_demo_services(url, technician), flush=True)
         except DemoServicesError as exc:
             raise DemoError(f"service catalogue: {exc}") from exc
+        self.manager = self._demo_manager(url, env, simulator)
         return url
+
+    def _demo_manager(self, url: str, env: dict[str, str], simulator: Child) -> tuple[str, str]:
+        """A manager of three simulated offices, once the simulator registered every counter."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        offices: list[str] = []
+        while not offices:
+            if time.monotonic() > deadline or not simulator.running():
+                raise DemoError(
+                    f"the simulator did not register its counters:\n{simulator.log_tail()}"
+                )
+            try:
+                devices_url = f"{url}/api/v1/devices?limit=1000"
+                with urllib.request.urlopen(devices_url, timeout=5) as response:  # noqa: S310
+                    items = json.load(response)["items"]
+                registered = {d["office_id"] for d in items if d.get("office_id")}
+                if sum(1 for d in items if d.get("office_id")) >= self.args.devices:
+                    offices = sorted(registered)[:3]
+            except (urllib.error.URLError, OSError, ValueError, KeyError):
+                pass
+            if not offices:
+                time.sleep(0.3)
+        email, password = DEMO_MANAGER, secrets.token_urlsafe(12)
+        office_args = [arg for office in offices for arg in ("--office", office)]
+        added = subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "collector.accounts",
+                "add-person",
+                "--email",
+                email,
+                "--first-name",
+                "ผู้จัดการ",
+                "--last-name",
+                "ตัวอย่าง",
+                "--role",
+                "manager",
+                "--agency",
+                "dopa",
+                *office_args,
+            ],
+            input=password + "\n",
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if added.returncode != 0:
+            raise DemoError(f"demo manager not created: {added.stderr.strip()}")
+        return email, password
 
     def failed(self) -> Child | None:
         return next((c for c in self.children if not c.running()), None)
@@ -242,7 +297,16 @@ class Demo:
         self.children = []
 
 
-def banner(url: str, args: argparse.Namespace, state: Path, viewer_token: str) -> str:
+def banner(
+    url: str,
+    args: argparse.Namespace,
+    state: Path,
+    viewer_token: str,
+    manager: tuple[str, str] | None = None,
+) -> str:
+    login = (
+        [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
+    )
     return "\n".join(
         [
             "",
@@ -253,6 +317,7 @@ def banner(url: str, args: argparse.Namespace, state: Path, viewer_token: str) -
             f"  Viewer token {viewer_token}  (fleet page and API, expires in a day)",
             f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
+            *login,
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
             "=" * 72,
@@ -274,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state, demo.viewer_token), flush=True)
+        print(banner(url, args, demo.state, demo.viewer_token, demo.manager), flush=True)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:

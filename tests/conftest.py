@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.pcsc",
     "tests.fixtures.gps",
     "tests.fixtures.postgres",
+    "tests.fixtures.smtp",
     "tests.fixtures.small_fs",
 ]

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from collector.accounts.install import install as install_accounts
 from collector.api import hygiene, openapi_errors
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings, retained
@@ -73,6 +74,7 @@ def create_app(
         app.include_router(router)
     app.include_router(retained.router)  # decommission: clear a device's retained topics
     app.include_router(services_routes.router)
+    install_accounts(app)
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

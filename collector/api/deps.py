@@ -1,7 +1,9 @@
 """FastAPI dependencies: the running collector, its database, the caller, pagination.
 
-The caller is a :class:`Principal`: anonymous, or authenticated by a bearer token (people's
-accounts with session cookies plug in beside tokens in :func:`get_principal`). Routes ask for
+The caller is one :class:`Principal` (collector.accounts.principal), resolved in
+:func:`get_principal`: anonymous, a bearer token (viewer/technician/ops, optional write scope) or a
+logged-in person by session cookie (ops/agency_admin/manager/technician, agency/office scope; a
+cookie-authenticated write must carry the session's CSRF token). Routes ask for
 what they need with ``Depends(require(...roles))`` or read the principal to choose a projection
 (public vs fleet view). A presented but unknown, expired or revoked credential is refused (401)
 on every route, public ones included, so automation notices a dead token at once.
@@ -10,21 +12,26 @@ on every route, public ones included, so automation notices a dead token at once
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from collector.audit import Actor
+from collector.accounts.csrf import CSRF_HEADER, token_matches
+from collector.accounts.principal import (
+    ANONYMOUS,
+    FLEET_ROLES,
+    OPS_ROLES,
+    REGISTRAR_ROLES,
+    PersonRole,
+    Principal,
+)
+from collector.accounts.resolve import session_principal
+from collector.accounts.sessions import SESSION_COOKIE
 from collector.config import Settings
 from collector.runtime import Collector
 from collector.storage import Driver
-from collector.tokens import Role, Scope, lookup, touch
-
-FLEET_ROLES = frozenset({Role.VIEWER, Role.TECHNICIAN, Role.OPS})
-REGISTRAR_ROLES = frozenset({Role.TECHNICIAN, Role.OPS})
-OPS_ROLES = frozenset({Role.OPS})
+from collector.tokens import Role, lookup, touch
 
 
 def get_collector(request: Request) -> Collector:
@@ -47,43 +54,7 @@ DriverDep = Annotated[Driver, Depends(get_driver)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who calls: ``kind`` is ``anonymous`` or ``token`` (accounts add their own kind)."""
-
-    kind: str
-    id: str | None = None
-    name: str = "anonymous"
-    role: Role | None = None
-    scope: Scope = field(default_factory=Scope)
-
-    @property
-    def authenticated(self) -> bool:
-        return self.role is not None
-
-    def has(self, roles: frozenset[Role]) -> bool:
-        return self.role in roles
-
-    @property
-    def reads_fleet(self) -> bool:
-        """Fleet views: fingerprints, versions, hardware, seqs, alerts, metrics."""
-        return self.has(FLEET_ROLES)
-
-    @property
-    def reads_exact_ratings(self) -> bool:
-        """Rating summaries over any window, small counts shown (ops only)."""
-        return self.has(OPS_ROLES)
-
-    def may_write(self, office_id: str, province: str | None) -> bool:
-        """Registry writes touching ``office_id`` (in ``province``)."""
-        return self.has(REGISTRAR_ROLES) and self.scope.allows(office_id, province)
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.id or "anonymous", self.name, self.role.value if self.role else "")
-
-
-ANONYMOUS = Principal("anonymous")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(
     auto_error=False,
     description="an API token (`python -m collector token create`); roles viewer, technician, ops",
@@ -102,7 +73,7 @@ async def get_principal(
     if credentials is None:
         if request.headers.get("authorization"):
             raise _refuse("only bearer tokens are accepted (Authorization: Bearer <token>)")
-        return ANONYMOUS
+        return await _session_caller(request, collector)
     info = await lookup(collector.driver, credentials.credentials.strip())
     if info is None:
         raise _refuse("unknown token")
@@ -110,7 +81,24 @@ async def get_principal(
     if state != "active":
         raise _refuse(f"token {info.token_id} is {state}")
     await touch(collector.driver, info, collector.settings.token_touch_every_s)
-    principal = Principal("token", info.token_id, info.name, info.role, info.scope)
+    principal = Principal("token", info.role, info.token_id, info.name, info.scope)
+    request.state.principal = principal
+    return principal
+
+
+async def _session_caller(request: Request, collector: Collector) -> Principal:
+    """A logged-in person (session cookie), else anonymous; cookie writes need the CSRF token.
+
+    A presented bearer token never falls back to the cookie: automation with a wrong token fails
+    loudly instead of acting as whoever is logged in in that browser.
+    """
+    principal = await session_principal(collector.driver, request.cookies.get(SESSION_COOKIE))
+    if principal is None:
+        return ANONYMOUS
+    if request.method not in SAFE_METHODS and not token_matches(
+        principal.csrf, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(403, "X-CSRF-Token: missing or wrong CSRF token")
     request.state.principal = principal
     return principal
 
@@ -118,12 +106,15 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(roles: frozenset[Role], what: str) -> Any:
-    """A dependency that lets only ``roles`` through: 401 without a credential, else 403."""
+def require(roles: frozenset[Role] | frozenset[PersonRole], what: str) -> Any:
+    """A dependency that lets only ``roles`` through: 401 without a credential, else 403.
+
+    Token roles and person roles share their values (``ops``, ``technician``), so one set
+    serves both kinds of caller."""
 
     async def check(principal: PrincipalDep) -> Principal:
         if not principal.authenticated:
-            raise _refuse(f"{what} needs a token (Authorization: Bearer <token>)")
+            raise _refuse(f"{what} needs a token (Authorization: Bearer <token>) or a login")
         if not principal.has(roles):
             raise HTTPException(403, f"Authorization: {what} is not for role {principal.role}")
         return principal

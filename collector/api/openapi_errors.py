@@ -68,6 +68,15 @@ DESCRIPTIONS = {
 _OBJECT = {"type": "object"}
 CACHED_TAGS = frozenset({"services"})  # collector/api/routes/services.py answers with cached_json
 _NOT_MODIFIED = {"description": "not modified: `If-None-Match` names the current `ETag`"}
+_EXPORT = {
+    "description": "the report as CSV (UTF-8 with BOM) or XLSX",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        },
+    },
+}
 _CREATED = {"description": "created", "content": {"application/json": {"schema": _OBJECT}}}
 
 # (method, path) -> {status: response object, or None for the Error answer of DESCRIPTIONS}.
@@ -92,6 +101,17 @@ EXTRA: dict[tuple[str, str], dict[int, dict[str, Any] | None]] = {
     ("post", "/api/v1/devices/{device_id}/commands"): {503: None},
     ("delete", "/api/v1/devices/{device_id}/retained"): {503: None},
     ("get", "/api/v1/nearest"): {404: None},  # service_id not in the catalogue
+    # accounts: email (set-password links, decisions) needs SMTP; 503 when it cannot be sent
+    ("post", "/api/v1/people"): {404: None, 503: None},  # agency_id outside the caller's scope
+    ("post", "/api/v1/registrations"): {409: None},  # the email is registered already
+    ("post", "/api/v1/registrations/{registration_id}/approve"): {503: None},
+    ("post", "/api/v1/registrations/{registration_id}/reject"): {503: None},
+    # analytics: an office_id the caller does not see is 404
+    ("get", "/api/v1/analytics/heatmap"): {404: None},
+    ("get", "/api/v1/analytics/trend"): {404: None},
+    ("get", "/api/v1/analytics/distribution"): {404: None},
+    ("get", "/api/v1/analytics/sessions"): {404: None},
+    ("get", "/api/v1/analytics/export"): {404: None, 200: _EXPORT},
 }
 
 

@@ -71,7 +71,7 @@ def card(count: int, total: float, prior: float, last_ms: int | None) -> Card:
 
 
 async def _sums(
-    driver: Driver, since_ms: int | None, office_id: str | None
+    driver: Driver, since_ms: int | None, office_id: str | None, until_ms: int | None = None
 ) -> list[dict[str, Any]]:
     sql = (
         f"SELECT d.office_id, count(*) AS n, sum({_SCORE}) AS s, "  # noqa: S608
@@ -83,6 +83,9 @@ async def _sums(
     if since_ms is not None:
         sql += " AND e.ts_ms >= ?"
         args.append(since_ms)
+    if until_ms is not None:
+        sql += " AND e.ts_ms < ?"
+        args.append(until_ms)
     if office_id is not None:
         sql += " AND d.office_id = ?"
         args.append(office_id)
@@ -103,13 +106,16 @@ def _since(now_ms: int, days: int | None) -> int | None:
     return midnight - (days - 1) * day_ms
 
 
-async def office_scorecard(driver: Driver, office_id: str, now_ms: int) -> dict[str, Any]:
-    """Cards for every period; ``opens_on`` is the shortest period with ratings."""
+async def office_scorecard(
+    driver: Driver, office_id: str, now_ms: int, until_ms: int | None = None
+) -> dict[str, Any]:
+    """Cards for every period (ratings before ``until_ms`` if given); ``opens_on`` is the
+    shortest period with ratings."""
     periods = []
     opens_on = None
     for name, days in PERIOD_DAYS:
         since = _since(now_ms, days)
-        everyone = await _sums(driver, since, None)
+        everyone = await _sums(driver, since, None, until_ms)
         prior = _prior(everyone)
         mine = next((r for r in everyone if r["office_id"] == office_id), None)
         c = (
@@ -131,14 +137,34 @@ async def office_scorecard(driver: Driver, office_id: str, now_ms: int) -> dict[
 
 
 async def ranking(
-    driver: Driver, now_ms: int, days: int | None, limit: int, offset: int
+    driver: Driver,
+    now_ms: int,
+    days: int | None,
+    limit: int,
+    offset: int,
+    *,
+    until_ms: int | None = None,
+    min_count: int = 1,
 ) -> list[dict[str, Any]]:
-    """Offices ordered by shrunk mean (then count), each with its full card."""
-    rows = await _sums(driver, _since(now_ms, days), None)
+    """Offices ordered by shrunk mean (then count), each with its full card; offices with fewer
+    than ``min_count`` ratings are left out (their ratings still count in the prior)."""
+    rows = await _sums(driver, _since(now_ms, days), None, until_ms)
     prior = _prior(rows)
-    cards = [(r["office_id"], card(int(r["n"]), float(r["s"]), prior, r["last_ms"])) for r in rows]
+    cards = [
+        (r["office_id"], card(int(r["n"]), float(r["s"]), prior, r["last_ms"]))
+        for r in rows
+        if int(r["n"]) >= min_count
+    ]
     cards.sort(key=lambda oc: (-(oc[1].shrunk or 0), -oc[1].count, oc[0]))
     return [
         {"rank": offset + i + 1, "office_id": oid, **c.as_dict()}
         for i, (oid, c) in enumerate(cards[offset : offset + limit])
     ]
+
+
+async def offices_below(
+    driver: Driver, now_ms: int, days: int | None, k: int, until_ms: int | None = None
+) -> int:
+    """How many offices have ratings in the window, but fewer than ``k``."""
+    rows = await _sums(driver, _since(now_ms, days), None, until_ms)
+    return sum(1 for r in rows if int(r["n"]) < k)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+from collector.analytics.rollups import stamp_and_roll_up
 from collector.limits import IngestLimits
 from collector.records import BatchResult, EventRow, IngestBatch
 from collector.storage.dead_letters import write_dead_letters
@@ -231,6 +232,8 @@ async def write_batch(
             ],
         )
         result.duplicates = len(batch.events) - len(refused_ids) - result.stored
+        if result.stored:
+            await stamp_and_roll_up(tx, [e.id for e in batch.events if e.id not in refused_ids])
         result.dead_lettered, suppressed = await write_dead_letters(
             tx, [*batch.dead_letters, *result.refused_letters], limits, _now_ms()
         )

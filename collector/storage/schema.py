@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from collector.accounts.seed import agency_seed_sql
 from collector.storage.driver import Driver
 from collector.storage.services_schema import SERVICES_MIGRATION
 
@@ -227,6 +228,109 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
         5,
         "service catalogue, documents, offerings, office hours, search; consolidated fixes",
         SERVICES_MIGRATION,
+    ),
+    (
+        6,
+        "accounts, agencies, registrations, survey versions; events keep their office; rollups",
+        [
+            """CREATE TABLE agencies (
+                agency_id TEXT PRIMARY KEY,
+                parent_id TEXT REFERENCES agencies (agency_id),
+                level TEXT NOT NULL,
+                name_th TEXT NOT NULL,
+                name_en TEXT NOT NULL,
+                province TEXT NOT NULL DEFAULT ''
+            )""",
+            """CREATE TABLE people (
+                person_id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                first_name TEXT NOT NULL,
+                last_name TEXT NOT NULL,
+                phone TEXT NOT NULL DEFAULT '',
+                role TEXT NOT NULL,
+                agency_id TEXT REFERENCES agencies (agency_id),
+                password_hash TEXT,
+                active INTEGER NOT NULL DEFAULT 1,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until_ms BIGINT NOT NULL DEFAULT 0,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL
+            )""",
+            """CREATE TABLE person_offices (
+                person_id TEXT NOT NULL REFERENCES people (person_id),
+                office_id TEXT NOT NULL,
+                PRIMARY KEY (person_id, office_id)
+            )""",
+            """CREATE TABLE sessions (
+                session_hash TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id),
+                csrf TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                expires_ms BIGINT NOT NULL,
+                revoked_ms BIGINT
+            )""",
+            "CREATE INDEX sessions_person ON sessions (person_id)",
+            """CREATE TABLE one_time_links (
+                link_hash TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (person_id),
+                purpose TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                expires_ms BIGINT NOT NULL,
+                used_ms BIGINT
+            )""",
+            """CREATE TABLE registrations (
+                registration_id TEXT PRIMARY KEY,
+                agency_id TEXT NOT NULL REFERENCES agencies (agency_id),
+                first_name TEXT NOT NULL,
+                last_name TEXT NOT NULL,
+                email TEXT NOT NULL,
+                phone TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                decided_ms BIGINT,
+                decided_by TEXT,
+                reason TEXT NOT NULL DEFAULT '',
+                person_id TEXT
+            )""",
+            "CREATE INDEX registrations_status ON registrations (status, created_ms)",
+            """CREATE TABLE survey_versions (
+                office_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                answers TEXT NOT NULL,
+                author TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                PRIMARY KEY (office_id, version)
+            )""",
+            *agency_seed_sql(),
+            # Events keep the office (and counter) their device had when they arrived.
+            "ALTER TABLE events ADD COLUMN office_id TEXT",
+            "ALTER TABLE events ADD COLUMN counter_label TEXT",
+            "ALTER TABLE events ADD COLUMN rollup_mark BIGINT NOT NULL DEFAULT 0",
+            """CREATE TABLE rating_rollups (
+                office_id TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                hour_ms BIGINT NOT NULL,
+                scale INTEGER NOT NULL,
+                score INTEGER NOT NULL,
+                verified INTEGER NOT NULL,
+                n BIGINT NOT NULL,
+                PRIMARY KEY (office_id, device_id, hour_ms, scale, score, verified)
+            )""",
+            "CREATE INDEX rating_rollups_hour ON rating_rollups (hour_ms, office_id)",
+            # History before this migration: stamped with today's registry, rolled up once.
+            """UPDATE events SET rollup_mark = 1,
+                office_id = (SELECT d.office_id FROM devices d
+                             WHERE d.device_id = events.device_id),
+                counter_label = (SELECT d.counter_label FROM devices d
+                                 WHERE d.device_id = events.device_id)""",
+            """INSERT INTO rating_rollups (office_id, device_id, hour_ms, scale, score, verified, n)
+                SELECT coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, scale,
+                       score, coalesce(verified, 0), count(*)
+                FROM events WHERE type = 'rating' AND score IS NOT NULL AND scale IS NOT NULL
+                GROUP BY coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, scale,
+                         score, coalesce(verified, 0)""",
+        ],
     ),
 ]
 

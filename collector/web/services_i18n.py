@@ -76,6 +76,7 @@ SERVICE_STRINGS: Final[dict[str, dict[str, str]]] = {
         "zc_mismatch_declared_copies_but_rarely_requested": "ข้อสังเกต: แจ้งว่ายังขอสำเนา แต่เคาน์เตอร์แทบไม่บันทึกการขอสำเนา (ไม่เกิน {pct})",  # noqa: E501 (prose)
         "scorecard_title": "คะแนนความพึงพอใจ: จำนวนและช่วงความเชื่อมั่น",
         "sc_none": "ยังไม่มีการให้คะแนน",
+        "sc_suppressed": "มีคะแนนน้อยกว่า {k} ครั้ง: ไม่แสดงตัวเลขเพื่อคุ้มครองผู้ให้คะแนน",
         "sc_period_today": "วันนี้",
         "sc_period_7d": "7 วันล่าสุด",
         "sc_period_30d": "30 วันล่าสุด",
@@ -162,6 +163,7 @@ SERVICE_STRINGS: Final[dict[str, dict[str, str]]] = {
         "zc_mismatch_declared_copies_but_rarely_requested": "Note: the office says it still asks for copies, but the counters record almost none (at most {pct})",  # noqa: E501 (prose)
         "scorecard_title": "Scorecard: how many ratings, how sure",
         "sc_none": "No ratings yet",
+        "sc_suppressed": "Fewer than {k} ratings: figures hidden to protect those who rated",
         "sc_period_today": "Today",
         "sc_period_7d": "Last 7 days",
         "sc_period_30d": "Last 30 days",

@@ -174,8 +174,39 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
 
     assert _wait("a GPS pin for every office", lambda: gps_pins() == offices, 60, demo)
     assert _wait("the cut device offline", offline_now, 30, demo) == {cut}
+
+    # The catalogue: the 10 sample services, a Thai two-syllable fragment finds one (no word
+    # spaces), and a point near a demo office finds it among those offering that service.
+    services = api.get("/api/v1/services", params={"limit": 100}).json()["items"]
+    assert len(services) == 10
+    renewal = next(s for s in services if s["service_id"] == "id-card-renewal-expired")
+    hits = api.get("/api/v1/services/search", params={"q": "หมดอายุ", "kind": "service"})
+    assert renewal["service_id"] in [h["id"] for h in hits.json()["items"]]
+    home = sites[0].office
+    near = api.get(
+        "/api/v1/nearest",
+        params={"lat": home.lat, "lon": home.lon, "service_id": renewal["service_id"]},
+    ).json()["items"]
+    assert near, "no office offers the service near a demo office"
+    assert near[0]["office_id"] == home.office_id
     descendants |= {p.pid for p in psutil.Process(demo.process.pid).children(recursive=True)}
     assert len(descendants) >= 3, "broker, collector and simulator run as child processes"
+
+    # The printed demo manager logs in and sees only their (three) offices.
+    login = re.search(r"Manager\s+\S+/login\s+(\S+) / (\S+)", demo.output)
+    assert login, demo.output[-2000:]
+    form = api.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+    r = api.post(
+        "/login",
+        data={"email": login.group(1), "password": login.group(2), "csrf_token": token.group(1)},
+    )
+    assert r.status_code == 303, r.text[-500:]
+    me = api.get("/api/v1/me").json()
+    assert me["role"] == "manager"
+    assert len(me["office_ids"]) == min(3, len(offices))
+    assert set(me["office_ids"]) <= offices
 
     with launch(tmp_path / "chromium") as browser:
         page = browser.new_page()

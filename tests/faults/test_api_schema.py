@@ -65,7 +65,9 @@ def test_schemathesis_over_the_openapi_document(
                 for headers in (None, system.ops_headers):
                     response = case.call(base_url=system.collector.url, headers=headers, timeout=30)
                     row.sent += 1
-                    if response.status_code >= 500:
+                    # 503 is an answer (broker down, email not configured) the document
+                    # must list; any other 5xx is a server error
+                    if response.status_code >= 500 and response.status_code != 503:
                         server_errors.append(
                             f"{case.method} {case.formatted_path}: {response.text}"
                         )

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from collector.api.caching import cached_json
 from collector.api.deps import DriverDep, PageDep, RegistrarDep, SettingsDep, get_principal
+from collector.rating_privacy import floor_hour
 from collector.registry import get_office
 from collector.services.catalogue import (
     get_service,
@@ -27,7 +28,8 @@ from collector.services.holidays import holidays
 from collector.services.hours import OFFICE_TZ, open_state
 from collector.services.nearest import nearest
 from collector.services.reader import ImportProblemsError, read_catalogue
-from collector.services.scorecard import office_scorecard, ranking
+from collector.services.scorecard import office_scorecard, offices_below, ranking
+from collector.services.scorecard_privacy import public_card, public_scorecard
 from collector.services.search import MAX_QUERY, search
 from collector.services.store import import_catalogue
 from collector.services.zero_copy import zero_copy_report
@@ -161,21 +163,37 @@ async def office_zero_copy(
 
 
 @router.get("/offices/{office_id}/scorecard", summary="Satisfaction scorecard (count, interval)")
-async def office_scorecard_view(request: Request, office_id: IdPath, driver: DriverDep) -> Response:
+async def office_scorecard_view(
+    request: Request, office_id: IdPath, driver: DriverDep, settings: SettingsDep
+) -> Response:
+    """Public (k-anonymised for every caller, so a shared cache may keep it): closed hours only,
+    periods under ``CF_K_ANONYMITY`` ratings suppressed."""
     await get_office(driver, office_id)
-    card = await office_scorecard(driver, office_id, int(time.time() * 1000))
-    return cached_json(request, card, max_age_s=60)
+    now_ms = int(time.time() * 1000)
+    card = await office_scorecard(driver, office_id, now_ms, until_ms=floor_hour(now_ms))
+    return cached_json(request, public_scorecard(card, settings.k_anonymity), max_age_s=60)
 
 
 @router.get("/scorecards", summary="Offices ranked by shrunk mean satisfaction (paginated)")
 async def scorecards_view(
     request: Request,
     driver: DriverDep,
+    settings: SettingsDep,
     page: PageDep,
     days: Annotated[
         int | None, Query(ge=1, le=3660, description="last N days; all if absent")
     ] = 30,
 ) -> Response:
-    items = await ranking(driver, int(time.time() * 1000), days, page.limit, page.offset)
-    payload = {"days": days, "items": items, "next_offset": page.next_offset(len(items))}
+    """Public like the scorecard: closed hours, offices under k ratings left out (counted)."""
+    now_ms, k = int(time.time() * 1000), settings.k_anonymity
+    until = floor_hour(now_ms)
+    rows = await ranking(driver, now_ms, days, page.limit, page.offset, until_ms=until, min_count=k)
+    items = [public_card(row, k) for row in rows]
+    payload = {
+        "days": days,
+        "k_anonymity": k,
+        "offices_suppressed": await offices_below(driver, now_ms, days, k, until_ms=until),
+        "items": items,
+        "next_offset": page.next_offset(len(items)),
+    }
     return cached_json(request, payload, max_age_s=60)

@@ -116,7 +116,9 @@
           return p.count > 0;
         });
         if (!periods.length) {
-          list.appendChild(el("li", { text: t("sc_none") }));
+          // Fewer than k ratings in every period: the figures are suppressed (privacy).
+          var hidden = card.k_anonymity ? t("sc_suppressed", { k: CF.number(card.k_anonymity) }) : t("sc_none");
+          list.appendChild(el("li", { text: hidden }));
           return;
         }
         var first = periods[0];

@@ -1,0 +1,1 @@
+"""Satisfaction analytics for managers: rollups kept at ingest, reports, k-anonymity, exports."""

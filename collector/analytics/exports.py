@@ -1,0 +1,91 @@
+"""CSV (UTF-8 with BOM, so Excel shows Thai) and XLSX (openpyxl) of a report.
+
+The first rows state the report and its filters (and k), then a blank row, the header and the
+rows; suppressed cells are empty with ``suppressed`` = yes, exactly as on the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+Table = tuple[list[str], list[list[Any]]]
+
+
+def heatmap_table(cells: list[dict[str, Any]]) -> Table:
+    header = ["weekday", "hour", "n", "mean", "suppressed"]
+    rows = [
+        [c["weekday"], c["hour"], c["n"], c["mean"], "yes" if c["suppressed"] else ""]
+        for c in cells
+    ]
+    return header, rows
+
+
+def ranking_table(report: dict[str, Any]) -> Table:
+    header = ["rank", "office_id", "name", "n", "mean", "verified_share", "score", "suppressed"]
+    rows = [
+        [
+            o.get("rank"),
+            o["office_id"],
+            o["name"],
+            o["n"],
+            o["mean"],
+            o["verified_share"],
+            o["score"],
+            "yes" if o["suppressed"] else "",
+        ]
+        for o in report["offices"]
+    ]
+    return header, rows
+
+
+def trend_table(points: list[dict[str, Any]]) -> Table:
+    header = ["period", "n", "mean", "verified_share", "suppressed"]
+    rows = [
+        [p["period"], p["n"], p["mean"], p["verified_share"], "yes" if p["suppressed"] else ""]
+        for p in points
+    ]
+    return header, rows
+
+
+def distribution_table(items: list[dict[str, Any]]) -> Table:
+    header = ["scale", "score", "n", "suppressed"]
+    rows = [[i["scale"], i["score"], i["n"], "yes" if i["suppressed"] else ""] for i in items]
+    return header, rows
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def to_csv(filters: Sequence[tuple[str, Any]], table: Table) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for name, value in filters:
+        writer.writerow([name, _cell(value)])
+    writer.writerow([])
+    header, rows = table
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def to_xlsx(filters: Sequence[tuple[str, Any]], table: Table, title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for name, value in filters:
+        sheet.append([name, _cell(value)])
+    sheet.append([])
+    header, rows = table
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
