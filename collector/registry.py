@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from collector.errors import NotFoundError
 from collector.storage import Driver, Row
@@ -45,11 +46,11 @@ class OfficePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name_th: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    agency: Annotated[str, Field(max_length=200)] | None = None
-    province: Annotated[str, Field(max_length=100)] | None = None
-    address: Annotated[str, Field(max_length=500)] | None = None
+    name_th: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    name_en: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    agency: Annotated[str, Field(max_length=200)] | SkipJsonSchema[None] = None
+    province: Annotated[str, Field(max_length=100)] | SkipJsonSchema[None] = None
+    address: Annotated[str, Field(max_length=500)] | SkipJsonSchema[None] = None
     lat: Latitude | None = None
     lon: Longitude | None = None
 
@@ -94,8 +95,8 @@ class DevicePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    office_id: Identifier | None = None
-    counter_label: Annotated[str, Field(max_length=100)] | None = None
+    office_id: Identifier | SkipJsonSchema[None] = None
+    counter_label: Annotated[str, Field(max_length=100)] | SkipJsonSchema[None] = None
     credential_fingerprint: Annotated[str, Field(max_length=200)] | None = None
 
     @field_validator("office_id", "counter_label")

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from collector.accounts.install import install as install_accounts
-from collector.api import hygiene
+from collector.api import hygiene, openapi_errors
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
@@ -82,4 +82,5 @@ def create_app(
         installers.append(web)
     for fn in installers:
         fn(app)
+    openapi_errors.install(app)  # after every router: documents each route's error answers
     return app

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from collector.config import Settings
 
 _LOGGER = logging.getLogger(__name__)
-_UNLIMITED = ("/healthz", "/readyz")
+UNLIMITED_PATHS = ("/healthz", "/readyz")
 
 BASE_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -95,7 +95,7 @@ class RateLimits:
         return wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in _UNLIMITED:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -33,7 +33,9 @@ OPS_TOKEN = "cf_faults-ops-token-0123456789abcdefghijklmn"
 
 
 class FaultSystem:
-    def __init__(self, tmp_path: Path, broker: MosquittoBroker) -> None:
+    def __init__(
+        self, tmp_path: Path, broker: MosquittoBroker, env: dict[str, str] | None = None
+    ) -> None:
         self.tmp_path = tmp_path
         self.broker = broker
         self.db = tmp_path / "collector.db"
@@ -42,6 +44,7 @@ class FaultSystem:
             "CF_DB_URL": str(self.db),
             "CF_MQTT_CLIENT_ID": "cf-fault",
             "CF_BOOTSTRAP_OPS_TOKEN": OPS_TOKEN,
+            **(env or {}),
         }
         self.ops_headers = {"Authorization": f"Bearer {OPS_TOKEN}"}
         self.collector = CollectorProcess(tmp_path, self._env)
