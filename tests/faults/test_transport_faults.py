@@ -115,7 +115,10 @@ def test_agent_sigkill_mid_drain(
 ) -> None:
     device = "flt-agent-sigkill"
     config = system.agent_config(device)
-    backlog = EVENTS * 5
+    # Big enough, and slowed by the proxy (each 64 KiB chunk held 0.2 s each way), that the drain
+    # takes seconds: unthrottled, a few hundred events drain in under a second and the kills
+    # would land after the drain instead of in it.
+    backlog = EVENTS * 25
     outbox = Outbox(config.outbox.path, device)
     body = RatingBody(session=None, score=3, scale=5, verified=False)
     for _ in range(backlog):  # a backlog written while offline
@@ -130,6 +133,7 @@ def test_agent_sigkill_mid_drain(
     config_path = write_toml(tmp_path / "agent.toml", data)
     log = tmp_path / "agent.log"
     kills = 0
+    system.proxy.delay_s = 0.2
     proc = start_agent_process(config_path, log)
     try:
         for _ in range(2):
@@ -137,8 +141,11 @@ def test_agent_sigkill_mid_drain(
             wait_until(lambda b=before: system.counts(device).distinct > b, 30, "no progress")
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
+            at_kill = system.counts(device).distinct
+            assert at_kill < backlog, "the drain finished before the kill: not a mid-drain kill"
             kills += 1
             proc = start_agent_process(config_path, log)
+        system.proxy.heal()
         system.wait_stored(device, backlog, SETTLE_S)
     finally:
         proc.terminate()
