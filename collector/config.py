@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     alert_dead_letter_window_s: float = Field(
         86400, gt=0, description="alert: a device with dead-lettered events this recently"
     )
+    alert_clock_skew_s: float = Field(
+        300, gt=0, description="alert: the latest heartbeat arrived this much after its own time"
+    )
+    alert_clock_skew_window_s: float = Field(
+        3600, gt=0, description="alert: a device sent messages dated ahead (clamped) this recently"
+    )
     pin_min_fixes: int = Field(3, ge=1, description="GPS fixes needed before a GPS pin")
     pin_max_hdop: float = Field(3.0, gt=0, description="GPS fixes with a larger HDOP are ignored")
     pin_max_accuracy_m: float = Field(

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from collector import clock_skew
+from collector.clock_skew import clock_skews
 from collector.config import Settings
 from collector.daykeys.alerts import no_day_key_alerts
 from collector.geo import distance_m
@@ -24,6 +26,7 @@ ALERT_KINDS = (
     "outbox_growing",
     "outbox_old",
     "clock_not_synced",
+    "clock_skew",
     "seq_gap",
     "seq_lost",
     "far_from_pin",
@@ -223,6 +226,11 @@ async def compute_alerts(driver: Driver, settings: Settings) -> list[Alert]:
                 f"{r['n']} message(s) dead-lettered",
                 iso(r["last"]),
             )
+        )
+    for skew in await clock_skews(driver, settings, now_ms, rows):
+        device = skew.device_id
+        alerts.append(
+            Alert(clock_skew.KIND, device, offices.get(device), skew.detail(), iso(skew.last_ms))
         )
     for device, office, detail, at in await no_day_key_alerts(driver, settings, now_ms, offices):
         alerts.append(Alert("no_day_key", device, office, detail, at))
