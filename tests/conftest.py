@@ -7,4 +7,6 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
     "tests.fixtures.small_fs",
+    "tests.fixtures.xdist_groups",
+    "tests.faults.report",
 ]

@@ -3,31 +3,13 @@
 Quick mode (default, part of ``make test``) keeps every fault short; ``make faults`` sets
 ``CF_FAULTS=full`` (the 10-minute partition, 10,000 fuzzed payloads). Each test adds one row to
 the table printed at the end of the run: fault, events sent, stored, lost, duplicated, crashes.
+The ``fault_table`` fixture and the printing live in tests/faults/report.py, a plugin of
+tests/conftest.py, so that the table is printed under pytest-xdist too.
 """
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
+from tests.faults.report import FULL
 from tests.faults.table import FaultRow, FaultTable
 
-FULL = os.environ.get("CF_FAULTS", "") == "full"
-
-_TABLE = FaultTable()
-
-
-@pytest.fixture(scope="session")
-def fault_table() -> FaultTable:
-    return _TABLE
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _TABLE.rows:
-        terminalreporter.write_sep("=", f"fault suite ({'full' if FULL else 'quick'} mode)")
-        for line in _TABLE.render().splitlines():
-            terminalreporter.write_line(line)
-
-
-__all__ = ["FULL", "FaultRow", "fault_table"]
+__all__ = ["FULL", "FaultRow", "FaultTable"]
