@@ -19,6 +19,7 @@ from collector.ingest.inbox import Inbox
 from collector.ingest.subscriber import Subscriber
 from collector.limits import IngestLimits
 from collector.metrics import Metrics
+from collector.pending_commands import PendingCommands
 from collector.pins import offices_of_devices, recompute_office_pin
 from collector.records import BatchResult, IngestBatch, RawMessage
 from collector.storage import Driver, open_driver
@@ -39,6 +40,7 @@ class Collector:
         self.batcher: Batcher | None = None
         self._decoder: DecodePool | None = None
         self.day_keys: DayKeyDelivery | None = None
+        self.pending_commands: PendingCommands | None = None
 
     @property
     def driver(self) -> Driver:
@@ -80,6 +82,7 @@ class Collector:
             decoder=self._decoder,
             retention_s=self.settings.dead_letter_retention_days * 86400,
         )
+        self.pending_commands = PendingCommands(self._driver, self.subscriber.publish)
         self.batcher.start()
         self.subscriber.start()
         if pepper is None:
@@ -115,6 +118,8 @@ class Collector:
         self.metrics.inbox_dropped.labels(channel if known else "invalid").inc()
 
     async def _after_commit(self, batch: IngestBatch, result: BatchResult) -> None:
+        if self.pending_commands is not None and batch.seen:
+            await self.pending_commands.heard_from(batch.seen)
         if not result.location_devices:
             return
         for office_id in await offices_of_devices(self.driver, result.location_devices):
