@@ -67,7 +67,7 @@ def rootfs_tarball() -> Path:
         )
         if result.returncode != 0:
             raise TargetError(f"debootstrap failed: {result.stdout[-400:]}{result.stderr[-400:]}")
-        partial = TARBALL.with_suffix(".partial")
+        partial = TARBALL.with_suffix(f".{os.getpid()}.partial")  # sessions may race here
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
         partial.rename(TARBALL)
     return TARBALL
@@ -107,7 +107,10 @@ def keep_downloads(rootfs: Path) -> None:
     for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):
         target = APT_ARCHIVES / deb.name
         if not target.exists():
-            shutil.copy2(deb, target)
+            # Copy, then rename: another test session may be unpacking the cache meanwhile.
+            partial = target.with_name(f".{deb.name}.{os.getpid()}.partial")
+            shutil.copy2(deb, partial)
+            partial.replace(target)
 
 
 def in_target(rootfs: Path, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
