@@ -10,6 +10,7 @@ import logging
 import time
 
 from collector.accounts.seed import agency_seed_sql
+from collector.storage.cases_schema import CASES_MIGRATION
 from collector.storage.driver import Driver
 from collector.storage.services_schema import SERVICES_MIGRATION
 
@@ -332,6 +333,7 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
                          score, coalesce(verified, 0)""",
         ],
     ),
+    (8, "complaint cases, steps, sealed contacts, 1111 outbox, callbacks", CASES_MIGRATION),
 ]
 
 
