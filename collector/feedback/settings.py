@@ -44,8 +44,10 @@ class FeedbackSettings(BaseSettings):
     )
     feedback_comment_max: int = Field(2000, ge=50, le=10000, description="characters per comment")
     feedback_dedupe_window_s: int = Field(
-        600, ge=0, description="the same text from the same client and counter within this "
-        "window returns the first reference instead of storing a second comment"
+        600,
+        ge=0,
+        description="the same text from the same client and counter within this "
+        "window returns the first reference instead of storing a second comment",
     )
     rate_limit_storage: str = Field(
         "memory://", description="storage URI of the `limits` library (shared with accounts)"

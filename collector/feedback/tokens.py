@@ -51,7 +51,7 @@ class CounterToken:
         return (self.expires_day + 1) * DAY_MS
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
@@ -60,13 +60,13 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(key: bytes, body: str) -> str:
-    return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()[:16])
+    return b64url(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()[:16])
 
 
 def sign(key: bytes, token: CounterToken) -> str:
     if not _OFFICE.match(token.office_id) or not _KID.match(token.key_id):
         raise ValueError("office id or key id out of pattern")
-    counter = _b64(token.counter_label.encode("utf-8"))
+    counter = b64url(token.counter_label.encode("utf-8"))
     body = f"{token.key_id}.{token.office_id}.{counter}.{token.expires_day}"
     return f"{body}.{_mac(key, body)}"
 
