@@ -35,7 +35,7 @@ class FeedbackSettings(BaseSettings):
         90, ge=0, description="after a key rotation, codes signed with the old key still work"
     )
     feedback_client_limit: str = Field(
-        "10/minute;30/hour",
+        "20/minute;60/hour",
         description="submissions one client address may make (limits syntax; mobile networks "
         "put many phones behind one address, so keep it generous)",
     )
