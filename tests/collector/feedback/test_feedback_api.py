@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from collector.feedback.pii import MARK
 from tests.collector.accounts.rig import Rig
@@ -179,17 +178,19 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "change", "status", "field"), BAD, ids=[b[0] for b in BAD])
-async def test_bad_input_names_the_field_and_stores_nothing(
-    rig: Rig, name: str, change: dict[str, Any], status: int, field: str
-) -> None:
-    body = {"token": await token(rig), "score": 3, "comment": "ok", **change}
-    body = {k: v for k, v in body.items() if v is not None or k == "score"}
+async def test_bad_input_names_the_field_and_stores_nothing(rig: Rig) -> None:
+    """Every case of BAD against one database (one app per database keeps this fast)."""
+    tok = await token(rig)
+    wrong = []
     async with rig.client() as c:
-        r = await post(c, body)
-    assert r.status_code == status, (name, r.text)
-    assert r.json()["field"] == field, name
-    assert r.json()["error"].startswith(f"{field}: ")
+        for name, change, status, field in BAD:
+            body = {"token": tok, "score": 3, "comment": "ok", **change}
+            body = {k: v for k, v in body.items() if v is not None or k == "score"}
+            r = await post(c, body)
+            got = (r.status_code, r.json().get("field"), r.json()["error"].split(":", 1)[0])
+            if got != (status, field, field):
+                wrong.append(f"{name}: {got} {r.text[:120]}")
+    assert not wrong, "\n".join(wrong)
     assert await count(rig, "feedback_comments") == 0
     assert await count(rig, "rating_rollups") == 0
     assert await count(rig, "cases") == 0
