@@ -13,7 +13,7 @@ FEEDBACK_STRINGS: Final[dict[str, dict[str, str]]] = {
         "fb_comment": "ความคิดเห็น (ไม่บังคับ)",
         "fb_comment_hint": "อย่าใส่เลขบัตรประชาชน เบอร์โทร หรืออีเมลในช่องนี้ ระบบจะลบออกให้",
         "fb_complaint": "นี่คือเรื่องร้องเรียน",
-        "fb_complaint_hint": "เรื่องร้องเรียนจะส่งต่อไปยังศูนย์บริการประชาชน 1111 สำนักปลัดสำนักนายกรัฐมนตรี",
+        "fb_complaint_hint": ("เรื่องร้องเรียนจะส่งต่อไปยังศูนย์บริการประชาชน 1111 สำนักปลัดสำนักนายกรัฐมนตรี"),
         "fb_category": "ประเภทเรื่องร้องเรียน",
         "fb_choose": "— เลือก —",
         "cat_delay": "ล่าช้า รอนาน",
@@ -119,7 +119,10 @@ FEEDBACK_STRINGS: Final[dict[str, dict[str, str]]] = {
             "Do not write citizen ids, phone numbers or emails here: they are removed."
         ),
         "fb_complaint": "This is a complaint",
-        "fb_complaint_hint": "Complaints are forwarded to the 1111 centre of the Office of the Permanent Secretary, Prime Minister's Office.",
+        "fb_complaint_hint": (
+            "Complaints are forwarded to the 1111 centre of the Office of the Permanent "
+            "Secretary, Prime Minister's Office."
+        ),
         "fb_category": "Kind of complaint",
         "fb_choose": "— choose —",
         "cat_delay": "Delay, long wait",
