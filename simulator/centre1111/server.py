@@ -8,7 +8,8 @@ then, by the current fault mode:
   key seen before is answered 200 with the same reference and counted as a duplicate, never
   recorded twice;
 - ``500`` / ``429`` (with ``Retry-After``): refused, nothing recorded;
-- ``slow``: waits ``delay_s`` and then answers as ``ok`` (the collector may time out first);
+- ``slow``: records as ``ok`` but answers only after ``delay_s`` (the collector may time out
+  first: accepted, then a timeout);
 - ``drop``: reads the body and closes the connection without an answer, nothing recorded;
 - ``accept_drop``: records the case, then closes the connection without an answer (accepted,
   but the collector never hears it: its retry must be answered idempotently).
@@ -16,7 +17,8 @@ then, by the current fault mode:
 ``POST /control`` sets the mode: ``{"mode": M, "count": N, "retry_after": s, "delay_s": s}``
 (``count``: for the next N requests only, then ``ok``) or ``{"mix": {"500": 0.1, ...}, "seed": 1}``
 (each request draws its fault). ``GET /received`` lists what was recorded, in order, with the
-counters; ``GET /`` shows the received cases as a small HTML page (the demo links it).
+counters (``?payloads=1``: with the payloads); ``GET /`` shows the received cases as a small
+HTML page (the demo links it).
 ``POST /callback`` ``{"case_id", "status", "reference"?, "outcome"?, "note"?}`` makes the centre
 send a signed status callback to the collector and returns the collector's answer.
 """
@@ -100,9 +102,11 @@ class CentreState:
         with self.lock:
             self.refused[what] = self.refused.get(what, 0) + 1
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, *, payloads: bool = False) -> dict[str, Any]:
         with self.lock:
+            extra = {"payloads": dict(self.cases)} if payloads else {}
             return {
+                **extra,
                 "accepted": list(self.accepted),
                 "references": dict(self.references),
                 "duplicates": self.duplicates,
@@ -155,7 +159,7 @@ class CentreHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         state = self.server.state
         if self.path.startswith("/received"):
-            self._send(200, state.summary())
+            self._send(200, state.summary(payloads="payloads=1" in self.path))
         elif self.path == "/":
             self._page()
         else:
@@ -200,9 +204,9 @@ class CentreHandler(BaseHTTPRequestHandler):
             state.record(key, payload)
             self._drop()
         else:
-            if fault == "slow":
-                time.sleep(state.delay_s)
             reference, first = state.record(key, payload)
+            if fault == "slow":  # stored at once, answered late: the caller may time out first
+                time.sleep(state.delay_s)
             self._send(201 if first else 200, {"reference": reference, "duplicate": not first})
 
     def _control(self, body: bytes) -> None:
