@@ -40,7 +40,8 @@ def _ms(value: Any) -> str | None:
     "/callback",
     summary="Status update from the 1111 centre (signed: HMAC-SHA256 + timestamp)",
     description=(
-        f"Signed like the webhook: `{TIMESTAMP_HEADER}` (unix seconds, within "
+        "No credential: the body is signed like the webhook (a failed check answers 403). "
+        f"Headers: `{TIMESTAMP_HEADER}` (unix seconds, within "
         "CF_CASES_CALLBACK_WINDOW_S of now) and `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
         "'<timestamp>.<body>' with CF_CASES_WEBHOOK_SECRET>`. The same signed request twice is "
         "refused (409, replay). A case moves forward only: accepted (with the centre's reference) "
@@ -67,7 +68,7 @@ def _ms(value: Any) -> str | None:
         ],
     },
     responses={
-        401: {"description": "missing, wrong or stale signature", "content": _ERROR},
+        403: {"description": "signature missing, wrong or stale", "content": _ERROR},
         404: {"description": "no such case", "content": _ERROR},
         409: {"description": "a replay, or a step backwards", "content": _ERROR},
     },
@@ -85,7 +86,7 @@ async def callback(request: Request, collector: CollectorDep) -> dict[str, Any]:
             window_s=cases.settings.cases_callback_window_s,
         )
     except SignatureError as exc:
-        raise HTTPException(401, str(exc)) from None
+        raise HTTPException(403, str(exc)) from None
     try:
         update = CaseCallback.model_validate_json(body)
     except ValidationError as exc:
