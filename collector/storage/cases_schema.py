@@ -26,7 +26,8 @@ CASES_MIGRATION: list[str | dict[str, str]] = [
         has_contact INTEGER NOT NULL DEFAULT 0,
         created_ms BIGINT NOT NULL,
         updated_ms BIGINT NOT NULL,
-        closed_ms BIGINT
+        closed_ms BIGINT,
+        contact_purged_ms BIGINT
     )""",
     "CREATE INDEX cases_office ON cases (office_id, created_ms)",
     "CREATE INDEX cases_state ON cases (state, closed_ms)",

@@ -276,4 +276,13 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
         ops_only(201),
         send("/api/v1/feedback/keys/rotate", lambda _c: {"grace_days": 30}),
     ),
+    # Complaint cases: the 1111 centre's callback is signed (HMAC), not a credential, so every
+    # caller without the signature gets 403; the outbox and case views are ops'.
+    ("POST", "/api/v1/cases/callback"): (probe(403), get("/api/v1/cases/callback")),
+    ("GET", "/api/v1/cases/outbox"): (ops_only(), get("/api/v1/cases/outbox?status=dead")),
+    ("POST", "/api/v1/cases/outbox/{case_id}/retry"): (
+        ops_only(404),
+        get("/api/v1/cases/outbox/no-such-case/retry"),
+    ),
+    ("GET", "/api/v1/cases/{case_id}"): (ops_only(404), get("/api/v1/cases/no-such-case")),
 }
