@@ -3,6 +3,7 @@ refused (and then nothing is stored), spam, duplicates, rate limits, complaints 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -263,3 +264,22 @@ async def test_rate_limit_per_counter(make_rig: RigFactory) -> None:
         assert (await post(c, {"token": two, "score": 99})).status_code == 422
         assert (await post(c, {"token": two, "score": 4})).status_code == 201
         assert await count(rig, "feedback_comments") == 4
+
+
+async def test_a_double_tap_stores_one_comment_even_when_both_posts_race(rig: Rig) -> None:
+    """Ten posts of one form at once (same nonce): one comment, one rating, one case."""
+    body = {
+        "token": await token(rig),
+        "score": 2,
+        "comment": "ช้ามาก",
+        "complaint": True,
+        "category": "delay",
+        "nonce": "double-tap-0001",
+    }
+    async with rig.client() as c:
+        answers = await asyncio.gather(*(post(c, body) for _ in range(10)))
+    assert sorted(r.status_code for r in answers) == [200] * 9 + [201]
+    assert len({r.json()["reference"] for r in answers}) == 1
+    assert await count(rig, "feedback_comments") == 1
+    assert await count(rig, "cases") == 1
+    assert await rig.driver.fetchval("SELECT sum(n) FROM rating_rollups") == 1
