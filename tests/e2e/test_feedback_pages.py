@@ -8,7 +8,9 @@ wrong, fixes it and lands on the status page. Screenshots go to ``test-artifacts
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +19,9 @@ from dataclasses import dataclass
 import pytest
 import uvicorn
 
+from collector.accounts.passwords import hash_password
+from collector.accounts.people import PersonIn, insert_person
+from collector.accounts.principal import PersonRole
 from collector.api.app import create_app
 from collector.cases.sealing import ContactSealer, use_sealer
 from collector.feedback.context import FeedbackContext
@@ -32,6 +37,9 @@ from tests.fixtures.ports import free_port
 SHOTS = ARTIFACTS_DIR / "feedback"
 WIDTH = 320
 SECRET = "e2e-feedback-secret-" + "z" * 32
+AGENCY = "cm-mueang-chiang-mai-dopa"
+MANAGER = "somying.manager@example.go.th"
+PASSWORD = "a long test password 1"
 
 
 @dataclass
@@ -46,11 +54,32 @@ async def _seed(db: str, settings: FeedbackSettings) -> str:
     try:
         await upsert_office(
             driver,
-            OfficeIn(office_id="cm-san-sai-dol", name_th="ที่ว่าการอำเภอสันทราย", name_en="San Sai"),
+            OfficeIn(
+                office_id="cm-san-sai-dol",
+                name_th="ที่ว่าการอำเภอสันทราย",
+                name_en="San Sai District Office",
+                agency=AGENCY,
+            ),
         )
-        await upsert_device(
-            driver, DeviceIn(device_id="dev-1", office_id="cm-san-sai-dol", counter_label="3")
+        for device, label in (("dev-1", "3"), ("dev-2", "4")):
+            await upsert_device(
+                driver, DeviceIn(device_id=device, office_id="cm-san-sai-dol", counter_label=label)
+            )
+        person = PersonIn(
+            email=MANAGER,
+            first_name="สมหญิง",
+            last_name="ทดสอบ",
+            role=PersonRole.MANAGER,
+            agency_id=AGENCY,
+            office_ids=["cm-san-sai-dol"],
         )
+        async with driver.transaction() as tx:
+            person_id = await insert_person(tx, person)
+            await tx.execute(
+                "UPDATE people SET password_hash = ? WHERE person_id = ?",
+                hash_password(PASSWORD),
+                person_id,
+            )
         return await Signer(driver, settings).issue("cm-san-sai-dol", "3")
     finally:
         await driver.close()
@@ -206,3 +235,47 @@ def test_a_tampered_code_gets_a_friendly_page(site: Site, browser: Browser) -> N
     page.screenshot(SHOTS / "bad-code-th-320.png")
     # the page itself answers 404 (a friendly one): that is the only console line
     assert all("status of 404" in m.text for m in page.console_errors())
+
+
+def test_the_manager_prints_the_counters_codes_on_a4(site: Site, browser: Browser) -> None:
+    page = browser.new_page(width=360, height=740)
+    page.goto(f"{site.base}/login?next=/offices/cm-san-sai-dol/qr")
+    _set(page, "#f-email", MANAGER)
+    _set(page, "#f-password", PASSWORD)
+    page.evaluate("document.querySelector('form[action^=\"/login\"]').submit()")
+    page.wait_for(
+        "location.pathname === '/offices/cm-san-sai-dol/qr' && !!document.querySelector('.qr-card')"
+    )
+    labels = page.evaluate(
+        "Array.from(document.querySelectorAll('.qr-card h2')).map(h => h.textContent)"
+    )
+    assert labels == ["ช่องบริการ 3", "ช่องบริการ 4"]
+    assert page.evaluate("document.querySelectorAll('.qr-card svg path').length") == 2
+    _no_horizontal_scroll(page)
+    page.screenshot(SHOTS / "qr-sheet-360.png")
+    page.send("Emulation.setEmulatedMedia", {"media": "print"})
+    hidden = page.evaluate(
+        "[getComputedStyle(document.querySelector('header.site')).display,"
+        " getComputedStyle(document.querySelector('.no-print')).display]"
+    )
+    assert hidden == ["none", "none"]
+    pdf = page.send(
+        "Page.printToPDF",
+        {"preferCSSPageSize": True, "printBackground": False},
+        timeout=30,
+    )["data"]
+    data = base64.b64decode(pdf)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "qr-sheet-a4.pdf").write_bytes(data)
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1  # two counters fit on one A4 sheet
+    page.send("Emulation.setEmulatedMedia", {"media": ""})
+
+    # The managers' page lists the complaint sent above, with its case state.
+    page.goto(f"{site.base}/offices/cm-san-sai-dol/feedback")
+    states = page.evaluate(
+        "Array.from(document.querySelectorAll('#comments .fb-state')).map(e => e.textContent)"
+    )
+    assert "รับเรื่องแล้ว" in states
+    _no_horizontal_scroll(page)
+    page.screenshot(SHOTS / "manage-th-360.png")
