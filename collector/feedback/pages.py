@@ -205,8 +205,18 @@ async def managers_page(request: Request, office_id: str, driver: DriverDep) -> 
     if refused is not None or office is None:
         assert refused is not None
         return refused
+    return await _manage(request, driver, office, principal, {})
+
+
+async def _manage(
+    request: Request,
+    driver: Driver,
+    office: Row,
+    principal: Principal | None,
+    errors: dict[str, str],
+) -> Response:
+    office_id = office["office_id"]
     q = request.query_params
-    errors: dict[str, str] = {}
     try:
         period = date_range(q.get("from") or None, q.get("to") or None)
     except HTTPException as exc:
@@ -296,6 +306,10 @@ async def managers_reply(
         return render(request, "not_found.html", principal=principal, status=404)
     text = text.strip()
     if len(text) > 1000 or has_markup(text):
-        return render(request, "not_found.html", principal=principal, status=422)
+        lang = lang_of(request)
+        key = "err_too_long" if len(text) > 1000 else "err_markup"
+        assert _office is not None
+        errors = {"text": message(lang, key, "text", max=1000)}
+        return await _manage(request, driver, _office, principal, errors)
     await store.set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
     return RedirectResponse(_safe_back(office_id, back), status_code=303)

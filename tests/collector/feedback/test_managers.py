@@ -90,6 +90,16 @@ async def test_scope_of_people(rig: Rig) -> None:
         r = await ma.post(form.group(1), data={"csrf_token": csrf_of(page.text), "hidden": "0"})
         assert r.status_code == 303
         assert (await ma.get(LIST)).json()["comments"][0]["hidden"] is False
+        reply = re.search(r'action="(/offices/office-a/feedback/[0-9a-f]+/reply)"', page.text)
+        assert reply is not None
+        r = await ma.post(reply.group(1), data={"csrf_token": csrf_of(page.text), "text": "<b>x"})
+        assert r.status_code == 422
+        assert "ข้อความตอบกลับ: ห้ามใส่โค้ด" in r.text
+        r = await ma.post(reply.group(1), data={"csrf_token": "wrong", "text": "สวัสดี"})
+        assert r.status_code == 403
+        r = await ma.post(reply.group(1), data={"csrf_token": csrf_of(page.text), "text": "สวัสดี"})
+        assert r.status_code == 303
+        assert (await ma.get(LIST)).json()["comments"][0]["reply_text"] == "สวัสดี"
         qr = await ma.get("/offices/office-a/qr")
         assert qr.status_code == 200
         assert qr.text.count("<svg") == 2
