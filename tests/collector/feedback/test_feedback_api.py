@@ -4,9 +4,12 @@ refused (and then nothing is stored), spam, duplicates, rate limits, complaints 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from typing import Any
 
 import httpx
+import pytest
 
 from collector.feedback.pii import MARK
 from tests.collector.accounts.rig import Rig
@@ -34,7 +37,10 @@ def status_path(url: str) -> tuple[str, str]:
     return ref, secret
 
 
-async def test_a_comment_is_stored_stripped_and_counted_as_a_web_rating(rig: Rig) -> None:
+async def test_a_comment_is_stored_stripped_and_counted_as_a_web_rating(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     body = {
         "token": await token(rig),
         "score": 4,
@@ -65,6 +71,10 @@ async def test_a_comment_is_stored_stripped_and_counted_as_a_web_rating(rig: Rig
         {"device_id": "web:1", "office_id": "office-a", "scale": 5, "score": 4, "n": 1}
     ]
     assert await count(rig, "events") == 0  # never mixed into the button events
+    logged = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "feedback stored" in logged
+    assert CANARY_ID not in logged
+    assert CANARY_PHONE not in logged
 
 
 async def test_a_complaint_opens_its_case_with_the_sealed_contact(rig: Rig) -> None:
@@ -248,6 +258,12 @@ async def test_rate_limit_per_client(make_rig: RigFactory) -> None:
         tok = await token(rig)
         codes = [(await post(c, {"token": tok, "score": n})).status_code for n in (1, 2, 3, 4)]
         assert codes == [201, 201, 201, 429]
+        form = await c.get(f"/f/{tok}")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        page = await c.post(f"/f/{tok}", data={"csrf_token": csrf.group(1), "score": "5"})
+        assert page.status_code == 429
+        assert "ส่งบ่อยเกินไป" in page.text
         r = await post(c, {"token": tok, "score": 5})
         assert r.status_code == 429
         assert r.json()["field"] == "token"
