@@ -16,7 +16,7 @@ from typing import Any
 
 from collector.config import Settings
 from collector.feedback import keys, qr, store
-from collector.feedback.settings import FeedbackSettings
+from collector.feedback.settings import FeedbackSettings, load_feedback_settings
 from collector.storage import open_driver
 
 
@@ -81,7 +81,7 @@ async def _keys(settings: Settings, fb: FeedbackSettings, args: argparse.Namespa
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        fb = FeedbackSettings()
+        fb = load_feedback_settings()
         if args.command == "qr":
             links = asyncio.run(_links(settings, fb, args.office))
             lines = _write(args.office, links, args.out)

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from collector.feedback import api, pages
 from collector.feedback.context import FeedbackContext
-from collector.feedback.settings import FeedbackSettings
+from collector.feedback.settings import FeedbackSettings, load_feedback_settings
 
 
 def install(app: FastAPI, settings: FeedbackSettings | None = None) -> None:
-    app.state.feedback = FeedbackContext(settings or FeedbackSettings())
+    app.state.feedback = FeedbackContext(settings or load_feedback_settings())
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -54,8 +54,14 @@ class KeyInfo:
 
 async def master_secret(driver: Driver, settings: FeedbackSettings) -> bytes:
     if settings.feedback_secret_file is not None:
+        path = settings.feedback_secret_file
         try:
-            data = settings.feedback_secret_file.read_bytes().strip()
+            if path.stat().st_mode & 0o077:
+                raise ConfigError(
+                    f"CF_FEEDBACK_SECRET_FILE: {path} must be readable by the collector only "
+                    "(chmod 600)"
+                )
+            data = path.read_bytes().strip()
         except OSError as exc:
             raise ConfigError(f"CF_FEEDBACK_SECRET_FILE: cannot read ({exc.strerror})") from None
         if len(data) < 32:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collector.errors import ConfigError
 
 
 class FeedbackSettings(BaseSettings):
@@ -66,3 +68,13 @@ class FeedbackSettings(BaseSettings):
         if value and len(value) < 32:
             raise ValueError("must be at least 32 characters")
         return value
+
+
+def load_feedback_settings() -> FeedbackSettings:
+    """The settings from the environment; a bad value is one ConfigError line naming it."""
+    try:
+        return FeedbackSettings()
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = "CF_" + str(err["loc"][0]).upper() if err["loc"] else "CF_FEEDBACK_*"
+        raise ConfigError(f"{name}: {err['msg']}") from None

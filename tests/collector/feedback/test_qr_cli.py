@@ -21,7 +21,7 @@ from tests.collector.feedback.conftest import SECRET
 REPO = Path(__file__).resolve().parents[3]
 
 
-def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(db: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "CF_DB_URL": str(db),
@@ -29,6 +29,7 @@ def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "CF_PUBLIC_URL": "https://feedback.example.go.th",
         "CF_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(REPO),
+        **extra,
     }
     return subprocess.run(
         [sys.executable, "-m", "collector", *args],
@@ -104,3 +105,9 @@ def test_qr_errors_are_one_line(tmp_path: Path) -> None:
     r = cli(db, "qr-keys", "rotate", "--grace-days", "-1")
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
+    r = cli(db, "qr-keys", "list", CF_QR_KEY_GRACE_DAYS="many")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == [
+        "collector qr-keys: CF_QR_KEY_GRACE_DAYS: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]

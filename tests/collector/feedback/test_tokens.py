@@ -6,9 +6,14 @@ never a 500), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from collector.config import Settings
+from collector.errors import ConfigError
 from collector.feedback import keys
+from collector.feedback.settings import FeedbackSettings
 from collector.feedback.tokens import (
     DAY_MS,
     CounterToken,
@@ -17,6 +22,7 @@ from collector.feedback.tokens import (
     sign,
     verify,
 )
+from collector.storage import open_driver
 from tests.collector.accounts.rig import Rig
 from tests.collector.feedback.conftest import signer
 
@@ -124,3 +130,27 @@ async def test_ops_rotate_over_the_api(rig: Rig) -> None:
     with pytest.raises(TokenError) as err:
         await signer(rig).check(before)
     assert err.value.problem is TokenProblem.KEY_RETIRED
+
+
+async def test_the_master_secret_file_must_be_private(tmp_path: Path) -> None:
+    secret = tmp_path / "qr.secret"
+    secret.write_text("s" * 40, encoding="utf-8")
+    secret.chmod(0o644)
+    driver = await open_driver(Settings(db_url=str(tmp_path / "c.db")))
+    try:
+        with pytest.raises(ConfigError, match="chmod 600"):
+            await keys.master_secret(driver, FeedbackSettings(feedback_secret_file=secret))
+        secret.chmod(0o600)
+        master = await keys.master_secret(driver, FeedbackSettings(feedback_secret_file=secret))
+        assert master == b"s" * 40
+        short = tmp_path / "short.secret"
+        short.write_text("tiny", encoding="utf-8")
+        short.chmod(0o600)
+        with pytest.raises(ConfigError, match="at least 32"):
+            await keys.master_secret(driver, FeedbackSettings(feedback_secret_file=short))
+        # without a configured secret, one random master is made once and kept
+        first = await keys.master_secret(driver, FeedbackSettings())
+        assert first == await keys.master_secret(driver, FeedbackSettings())
+        assert len(first) == 64
+    finally:
+        await driver.close()
