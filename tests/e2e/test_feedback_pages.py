@@ -216,8 +216,27 @@ def test_the_english_switch_and_a_plain_rating(site: Site, browser: Browser) -> 
     )
     _no_horizontal_scroll(page)
     page.screenshot(SHOTS / "form-en-320.png")
-    _click(page, "#score-5")
-    _click(page, "#fb-send")
+    # Keyboard only: focus the first score, arrow to the fifth, Enter sends the form.
+    page.evaluate("document.getElementById('score-1').focus()")
+    for _ in range(4):
+        for kind in ("keyDown", "keyUp"):
+            page.send(
+                "Input.dispatchKeyEvent",
+                {
+                    "type": kind,
+                    "key": "ArrowRight",
+                    "code": "ArrowRight",
+                    "windowsVirtualKeyCode": 39,
+                },
+            )
+    assert page.evaluate("document.querySelector('input[name=score]:checked').value") == "5"
+    page.evaluate("document.getElementById('fb-send').focus()")
+    for kind in ("keyDown", "keyUp"):
+        page.send(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13,
+             **({"text": "\r"} if kind == "keyDown" else {})},
+        )  # fmt: skip
     page.wait_for("location.pathname.startsWith('/f/s/') && !!document.getElementById('reference')")
     assert page.evaluate("document.getElementById('no-case').textContent").startswith("A comment")
     page.screenshot(SHOTS / "status-en-320.png")
