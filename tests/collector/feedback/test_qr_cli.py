@@ -9,6 +9,9 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
+from collector.__main__ import main
 from collector.audit import CLI_ACTOR
 from collector.config import Settings
 from collector.feedback.keys import Signer
@@ -68,6 +71,7 @@ async def valid_link(db: Path, url: str) -> str:
         await driver.close()
 
 
+@pytest.mark.slow  # three collector processes
 def test_qr_files_per_counter_and_key_rotation(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     assert cli(db, "migrate").returncode == 0
@@ -97,17 +101,31 @@ def test_qr_files_per_counter_and_key_rotation(tmp_path: Path) -> None:
     assert asyncio.run(valid_link(db, lines[0][3])) == "1"  # the old print still works
 
 
-def test_qr_errors_are_one_line(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
-    r = cli(db, "qr", "--office", "no-such-office", "--out", str(tmp_path / "x"))
-    assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == ["collector qr: --office: no office no-such-office"]
-    r = cli(db, "qr-keys", "rotate", "--grace-days", "-1")
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr
-    r = cli(db, "qr-keys", "list", CF_QR_KEY_GRACE_DAYS="many")
-    assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == [
-        "collector qr-keys: CF_QR_KEY_GRACE_DAYS: Input should be a valid integer, "
-        "unable to parse string as an integer"
+def test_qr_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process (the same ``main`` as ``python -m collector``): exit 1, one line, no trace."""
+    monkeypatch.setenv("CF_DB_URL", str(tmp_path / "c.db"))
+    monkeypatch.setenv("CF_FEEDBACK_SECRET", SECRET)
+    monkeypatch.setenv("CF_LOG_LEVEL", "WARNING")
+    cases = [
+        (
+            ["qr", "--office", "no-such-office", "--out", str(tmp_path / "x")],
+            {},
+            "collector qr: --office: no office no-such-office",
+        ),
+        (["qr-keys", "rotate", "--grace-days", "-1"], {}, "collector qr-keys: --grace-days: must"),
+        (
+            ["qr-keys", "list"],
+            {"CF_QR_KEY_GRACE_DAYS": "many"},
+            "collector qr-keys: CF_QR_KEY_GRACE_DAYS: Input should be a valid integer",
+        ),
     ]
+    for argv, env, line in cases:
+        with monkeypatch.context() as m:
+            for name, value in env.items():
+                m.setenv(name, value)
+            assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert err[0].startswith(line), err
