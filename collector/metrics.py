@@ -78,4 +78,12 @@ class Metrics:
             "when any device was last heard from (unix seconds; 0 = never)",
             registry=r,
         )
+        self.ratings_24h = Gauge(
+            "cf_ratings_24h", "ratings of the last 24 h, all offices",
+            ["scale", "score", "verified"], registry=r,
+        )  # fmt: skip
+        self.rating_mean_24h = Gauge(
+            "cf_rating_mean_24h", "mean rating of the last 24 h mapped onto 1..5 (NaN: none)",
+            registry=r,
+        )  # fmt: skip
         self.ready = Gauge("cf_ready", "1 when the database and broker are ready", registry=r)
