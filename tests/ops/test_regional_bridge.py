@@ -169,6 +169,7 @@ def _stored(db: Path) -> dict[str, list[int]]:
     return stored
 
 
+@pytest.mark.timeout(CUT_S + 240)
 def test_a_bridge_cut_loses_nothing_and_commands_arrive_after_it_heals(
     region: tuple[MtlsBroker, PartitionProxy, MtlsBroker, ServingCollector],
 ) -> None:
