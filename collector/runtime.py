@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 
+from collector.cases.service import Cases, start_cases
 from collector.config import Settings
 from collector.daykeys.delivery import DayKeyDelivery
 from collector.daykeys.pepper import load_pepper
@@ -41,6 +42,7 @@ class Collector:
         self._decoder: DecodePool | None = None
         self.day_keys: DayKeyDelivery | None = None
         self.pending_commands: PendingCommands | None = None
+        self.cases: Cases | None = None
 
     @property
     def driver(self) -> Driver:
@@ -59,6 +61,7 @@ class Collector:
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
+        self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
         if not self.ingest:
             return
         inbox = Inbox(
@@ -99,6 +102,9 @@ class Collector:
         self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.cases is not None:
+            await self.cases.stop()
+            self.cases = None
         if self.day_keys is not None:
             await self.day_keys.stop()
         if self.batcher is not None:
