@@ -3,6 +3,7 @@ their exact code and reason, both through the library and through ``python -m pr
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sys
 import pytest
 
 from protocols import EventRejected, ProtocolError, decode, encode
+from protocols.__main__ import main as cli_main
 from protocols.topics import Channel, Topic
 from tests.protocols.golden_vectors import Vector, vectors
 
@@ -90,18 +92,46 @@ def _cli(topic: str, payload: bytes) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def test_cli_accepts_every_valid_vector() -> None:
+def _cli_in_process(
+    topic: str, payload: bytes, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """``python -m protocols validate`` minus the interpreter start (its ``main``, real stdin
+    bytes, real stdout): one process per vector made these tests take 40 s."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    code = cli_main(["validate", "--topic", topic])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_python_m_protocols_validate_as_a_process() -> None:
+    """The entry point itself, once each way: exit code, one line, nothing on stderr."""
+    valid, invalid = VALID[0], INVALID[0]
+    ok = _cli(valid.topic, valid.payload)
+    assert (ok.returncode, ok.stdout.decode().strip(), ok.stderr) == (0, valid.expect_type, b"")
+    bad = _cli(invalid.topic, invalid.payload)
+    assert bad.returncode == 1, invalid.name
+    assert bad.stdout.decode().startswith(f"invalid: {invalid.expect_code}: ")
+    assert len(bad.stdout.decode().splitlines()) == 1
+    assert bad.stderr == b""
+
+
+def test_cli_accepts_every_valid_vector(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for vector in VALID:
-        result = _cli(vector.topic, vector.payload)
-        assert result.returncode == 0, (vector.name, result.stdout, result.stderr)
-        assert result.stdout.decode().strip() == vector.expect_type
+        code, out, err = _cli_in_process(vector.topic, vector.payload, monkeypatch, capsys)
+        assert code == 0, (vector.name, out, err)
+        assert out.strip() == vector.expect_type
+        assert err == ""
 
 
-def test_cli_rejects_every_invalid_vector_with_one_line() -> None:
+def test_cli_rejects_every_invalid_vector_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for vector in INVALID:
-        result = _cli(vector.topic, vector.payload)
-        assert result.returncode == 1, vector.name
-        lines = result.stdout.decode().splitlines()
+        code, out, err = _cli_in_process(vector.topic, vector.payload, monkeypatch, capsys)
+        assert code == 1, vector.name
+        lines = out.splitlines()
         assert len(lines) == 1
         assert lines[0].startswith(f"invalid: {vector.expect_code}: "), (vector.name, lines)
-        assert result.stderr == b""
+        assert err == ""
