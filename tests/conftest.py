@@ -9,5 +9,6 @@ pytest_plugins = [
     "tests.fixtures.centre",
     "tests.fixtures.small_fs",
     "tests.fixtures.xdist_groups",
+    "tests.fixtures.xdist_compat",
     "tests.faults.report",
 ]
