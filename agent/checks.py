@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.broker_probe import probe
 from agent.card.interface import CardFault, CardRead, ReaderStatus
+from agent.check_names import CHECK_NAMES
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
 from agent.heartbeat import clock_synced
@@ -21,7 +22,6 @@ from agent.location import Fix, GpsdSource, LocationTracker
 from agent.panel import Panel, PanelError
 from agent.runtime import open_card_source, pin_factory_for
 
-CHECK_NAMES = ("reader", "card", "broker", "gps", "leds", "clock")
 
 Outcome = tuple[bool, str]
 
