@@ -14,14 +14,12 @@ from pathlib import Path
 
 from agent.broker_probe import probe
 from agent.card.interface import CardFault, CardRead, ReaderStatus
-from agent.check_names import CHECK_NAMES
 from agent.config import AgentConfig, load_config
 from agent.errors import AgentError
 from agent.heartbeat import clock_synced
 from agent.location import Fix, GpsdSource, LocationTracker
 from agent.panel import Panel, PanelError
 from agent.runtime import open_card_source, pin_factory_for
-
 
 Outcome = tuple[bool, str]
 

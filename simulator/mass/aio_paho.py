@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
+
+if TYPE_CHECKING:  # paho declares its socket protocol for type checkers only
+    from paho.mqtt.client import SocketLike
 
 MISC_EVERY_S = 1.0
 READ_PACKETS = 16  # packets per readiness event: a burst of acks costs one wake-up, not 16
@@ -37,20 +39,18 @@ class AsyncioPaho:
     def detach(self, client: mqtt.Client) -> None:
         self._clients.discard(client)
 
-    def _on_open(self, client: mqtt.Client, _userdata: Any, sock: socket.socket) -> None:
+    def _on_open(self, client: mqtt.Client, _userdata: Any, sock: SocketLike) -> None:
         self._loop.add_reader(sock, client.loop_read, READ_PACKETS)
 
-    def _on_close(self, _client: mqtt.Client, _userdata: Any, sock: socket.socket) -> None:
+    def _on_close(self, _client: mqtt.Client, _userdata: Any, sock: SocketLike) -> None:
         with contextlib.suppress(ValueError, OSError):  # the fd may be closed already
             self._loop.remove_reader(sock)
             self._loop.remove_writer(sock)
 
-    def _on_register_write(self, client: mqtt.Client, _userdata: Any, sock: socket.socket) -> None:
+    def _on_register_write(self, client: mqtt.Client, _userdata: Any, sock: SocketLike) -> None:
         self._loop.add_writer(sock, client.loop_write)
 
-    def _on_unregister_write(
-        self, _client: mqtt.Client, _userdata: Any, sock: socket.socket
-    ) -> None:
+    def _on_unregister_write(self, _client: mqtt.Client, _userdata: Any, sock: SocketLike) -> None:
         with contextlib.suppress(ValueError, OSError):
             self._loop.remove_writer(sock)
 

@@ -190,7 +190,9 @@ class MassDevice:
         self.heartbeat()
         self._on_change()
 
-    def _on_disconnect(self, client: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any
+    ) -> None:
         self._driver.detach(client)
         if client is self._client:
             self._client = None

@@ -161,7 +161,9 @@ class MassFleet:
             device.stop()
         deadline = time.monotonic() + 10
         while any(x.connected for x in self.devices) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), 0.5)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -4,6 +4,7 @@ bytes the real agent sends: envelopes, topics, QoS and retain flags of PROTOCOL.
 from __future__ import annotations
 
 import random
+from typing import Literal
 
 from protocols import (
     Ack,
@@ -29,7 +30,7 @@ def state(device: str, value: str) -> bytes:
     return encode(State(v=1, device=device, state=value, sw_version=SW_VERSION))  # type: ignore[arg-type]
 
 
-def rating(device: str, seq: int, rng: random.Random, scale: int = 5) -> bytes:
+def rating(device: str, seq: int, rng: random.Random, scale: Literal[3, 4, 5] = 5) -> bytes:
     """An unverified rating (a counter without reader, or a press outside a session)."""
     score = min(scale, max(1, round(rng.gauss(scale * 0.8, 1.0))))
     body = RatingBody(session=None, score=score, scale=scale, verified=False)

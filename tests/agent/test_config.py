@@ -65,11 +65,11 @@ def test_env_unknown_field_is_refused_like_in_the_file(
 ) -> None:
     path = write(tmp_path, '[device]\nid = "dev-001"\n')
     monkeypatch.setenv("CF_MQTT__URLL", "mqtt://10.0.0.9:1884")
-    with pytest.raises(ConfigError, match="mqtt.urll"):
+    with pytest.raises(ConfigError, match=r"mqtt\.urll"):
         load_config(path)
     monkeypatch.delenv("CF_MQTT__URLL")
     monkeypatch.setenv("CF_SESSION__RATING_WINDOW_S", "soon")
-    with pytest.raises(ConfigError, match="session.rating_window_s"):
+    with pytest.raises(ConfigError, match=r"session\.rating_window_s"):
         load_config(path)
 
 

@@ -172,7 +172,7 @@ class ApiProbe:
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
         self._ids = ids
-        self._rng = random.Random(7)  # noqa: S311
+        self._rng = random.Random(7)
         self._samples: list[float] = []
         self.errors = 0
         self._stop = threading.Event()
@@ -240,7 +240,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--baseline-s", type=float, default=15.0)
-    parser.add_argument("--down-s", type=float, default=5.0, help="broker down between stop and start")
+    parser.add_argument(
+        "--down-s", type=float, default=5.0, help="broker down between stop and start"
+    )
     args = parser.parse_args()
     limit = raise_nofile(args.devices + 200)  # the broker (a child) inherits it
     ids = [s.device_id for s in place_counters(args.devices)]
@@ -270,7 +272,9 @@ def main() -> None:
                     t_up = time.perf_counter()
                     print(f"broker down for {t_up - t_down:.1f} s; storm", flush=True)
                     t_back = sim.wait(
-                        "reconnect", lambda s: s["sessions"] >= before + n and s["connected"] == n, 600
+                        "reconnect",
+                        lambda s: s["sessions"] >= before + n and s["connected"] == n,
+                        600,
                     )
                     t_drained = sim.wait("drain", lambda s: s["drained"] == n, 600)
                     storm = probe.take()
@@ -293,7 +297,8 @@ def main() -> None:
     )
     print(
         f"fleet API during the storm   p50 {pct(storm, 50):6.1f} ms  p95 {pct(storm, 95):6.1f} ms"
-        f"  ({len(storm)} requests, {probe.errors} errors)   target p95 < {API_P95_TARGET_MS:.0f} ms"
+        f"  ({len(storm)} requests, {probe.errors} errors)"
+        f"   target p95 < {API_P95_TARGET_MS:.0f} ms"
     )
     print(
         f"baseline: idle fleet         p50 {pct(idle, 50):6.1f} ms  p95 {pct(idle, 95):6.1f} ms"
