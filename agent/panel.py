@@ -111,6 +111,7 @@ class Panel:
         self._held = False
         self._hold_lock = threading.Lock()
         self._hold_timer: threading.Timer | None = None
+        self._presses = 0
         for index, button in enumerate(self.buttons):
             button.when_activated = self._rating_callback(index + 1)
         if self.staff_button is not None:
@@ -133,19 +134,22 @@ class Panel:
         return pressed
 
     def _staff_down(self) -> None:
-        timer = threading.Timer(self._settings.staff_hold_s, self._staff_hold_due)
-        timer.daemon = True
         with self._hold_lock:
             if self._hold_timer is not None:
                 self._hold_timer.cancel()
+            self._presses += 1
+            timer = threading.Timer(
+                self._settings.staff_hold_s, self._staff_hold_due, args=(self._presses,)
+            )
+            timer.daemon = True
             self._held = False
             self._hold_timer = timer
         timer.start()
 
-    def _staff_hold_due(self) -> None:
+    def _staff_hold_due(self, press: int) -> None:
         """Still down ``staff_hold_s`` after the press: a hold (not also a short press)."""
         with self._hold_lock:
-            if self._hold_timer is None:  # released meanwhile
+            if self._hold_timer is None or press != self._presses:  # released, or a later press
                 return
             self._hold_timer = None
             self._held = True
