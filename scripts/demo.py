@@ -12,6 +12,7 @@ the broker, and leaves no process behind. Options come from arguments or ``DEMO_
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -152,6 +153,28 @@ class Demo:
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
         self.manager: tuple[str, str] | None = None
+        self.centre_url = ""
+
+    def _start_centre(self, http_port: int, logs: Path) -> dict[str, str]:
+        """The fake 1111 centre (simulator/centre1111): the collector forwards complaints to it."""
+        port, secret = free_port(), secrets.token_hex(16)
+        callback = f"http://{LOOPBACK}:{http_port}/api/v1/cases/callback"
+        argv = ["--port", str(port), "--secret", secret, "--callback-url", callback]
+        centre = Child(
+            "centre1111",
+            [PYTHON, "-m", "simulator.centre1111", *argv],
+            log=logs / "centre1111.log",
+            cwd=ROOT,
+        )
+        self.children.append(centre)
+        wait_tcp(port, centre, "fake 1111 centre")
+        self.centre_url = f"http://{LOOPBACK}:{port}/"
+        return {
+            "CF_CASES_TRANSPORT": "webhook",
+            "CF_CASES_WEBHOOK_URL": f"{self.centre_url}cases",
+            "CF_CASES_WEBHOOK_SECRET": secret,
+            "CF_CASES_CONTACT_KEYS": "demo:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
 
     def _collector_env(self, mqtt_url: str, http_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CF_")}
@@ -190,6 +213,7 @@ class Demo:
         wait_tcp(mqtt_port, broker, "mosquitto")
         mqtt_url = f"mqtt://{LOOPBACK}:{mqtt_port}"
         env = self._collector_env(mqtt_url, http_port)
+        env.update(self._start_centre(http_port, logs))
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
         technician = _token(env, "technician", "demo")
@@ -303,6 +327,8 @@ def banner(
     state: Path,
     viewer_token: str,
     manager: tuple[str, str] | None = None,
+    *,
+    centre_url: str = "",
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
@@ -318,6 +344,10 @@ def banner(
             f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             *login,
+            *(
+                [f"  1111 centre  {centre_url}  (fake: the complaints it received)"]
+                * bool(centre_url)
+            ),
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
             "=" * 72,
@@ -339,7 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state, demo.viewer_token, demo.manager), flush=True)
+        print(
+            banner(
+                url, args, demo.state, demo.viewer_token, demo.manager, centre_url=demo.centre_url
+            ),
+            flush=True,
+        )
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:
