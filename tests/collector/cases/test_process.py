@@ -94,6 +94,8 @@ def test_centre_calls_back_a_running_collector(tmp_path: Path, mosquitto: Mosqui
         ]
         unknown = centre.callback({"case_id": "no-such-case", "status": "closed"})
         assert unknown["status"] == 404
+        metrics = httpx.get(f"{collector.url}/metrics", headers=ops, timeout=5).text
+        assert "cf_cases_delivered_total 2.0" in metrics
     finally:
         collector.stop()
         centre.kill()
