@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from collector.cases.sealing import ContactSealer, use_sealer
 from collector.config import Settings
 from collector.storage import Driver, open_driver
 from tests.collector.conftest import make_settings
-from tests.fixtures.postgres import _admin, _database_url, create_database, drop_database
+from tests.fixtures.postgres import create_database, drop_database
 
 CONTACT_KEY = base64.b64encode(bytes(range(32))).decode()
 CONTACT_KEYS = f"k1:{CONTACT_KEY}"
@@ -61,10 +60,9 @@ def db_url(
         shutil.copyfile(migrated_templates["sqlite"], path)
         yield str(path)
         return
-    name = f"cf_test_case_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_templates["postgres"]}"'))
+    name, url = create_database(template=migrated_templates["postgres"])
     try:
-        yield _database_url(name)
+        yield url
     finally:
         drop_database(name)
 
