@@ -178,6 +178,10 @@ class CentreHandler(BaseHTTPRequestHandler):
 
     def _case(self, body: bytes) -> None:
         state = self.server.state
+        if len(body) < int(self.headers.get("Content-Length") or 0):
+            state.count_refusal("incomplete")  # the sender died mid-request (kill -9)
+            self._drop()
+            return
         if not self._signed(body):
             self._send(401, {"error": "bad signature"})
             return

@@ -105,13 +105,13 @@ def test_thousand_cases_through_faults_and_kill9_arrive_exactly_once(
     )
     try:
         centre.mix(FAULTS, seed=11, retry_after=1, delay_s=1.5)
-        collector.start_ready()
+        collector.start_ready(timeout_s=60)  # a loaded 2-core machine starts it slowly
         _wait("a third forwarded", lambda: len(centre.received()["accepted"]) >= CASES // 3, 40)
         killed_at = time.monotonic() - t0
         collector.kill()  # kill -9 in the middle of forwarding
         before = centre.received()
         assert CASES // 3 <= len(before["accepted"]) < CASES, "the kill was not mid-forwarding"
-        collector.start_ready()
+        collector.start_ready(timeout_s=60)  # a loaded 2-core machine starts it slowly
         _wait("all forwarded", lambda: len(centre.received()["accepted"]) == CASES, 60)
         ops = {"Authorization": f"Bearer {OPS_TOKEN}"}
 

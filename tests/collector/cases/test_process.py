@@ -68,7 +68,7 @@ def test_centre_calls_back_a_running_collector(tmp_path: Path, mosquitto: Mosqui
     collector.env["CF_CASES_WEBHOOK_URL"] = centre.cases_url
     ops = {"Authorization": f"Bearer {OPS_TOKEN}"}
     try:
-        collector.start_ready()
+        collector.start_ready(timeout_s=60)  # a loaded 2-core machine starts it slowly
         deadline = time.monotonic() + 20
         while len(centre.received()["accepted"]) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
