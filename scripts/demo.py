@@ -160,6 +160,7 @@ class Demo:
         port, secret = free_port(), secrets.token_hex(16)
         callback = f"http://{LOOPBACK}:{http_port}/api/v1/cases/callback"
         argv = ["--port", str(port), "--secret", secret, "--callback-url", callback]
+        argv += ["--auto-accept", "5"]  # cases move on to "accepted" on the status page
         centre = Child(
             "centre1111",
             [PYTHON, "-m", "simulator.centre1111", *argv],

@@ -1,6 +1,6 @@
 """``python -m collector`` with the connector on: the fake centre takes the cases and calls back
-the collector's signed status endpoint (accepted, then closed); a bad ``CF_CASES_*`` value stops
-the collector with one line."""
+the collector's signed status endpoint (accepted by itself, then closed on command); a bad
+``CF_CASES_*`` value stops the collector with one line."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_centre_calls_back_a_running_collector(tmp_path: Path, mosquitto: Mosqui
             "CF_CASES_INTERVAL_S": "0.1",
         },
     )
-    centre = FakeCentre(tmp_path, callback_url=f"{collector.url}/api/v1/cases/callback").start()
+    callback_url = f"{collector.url}/api/v1/cases/callback"
+    centre = FakeCentre(tmp_path, callback_url=callback_url, auto_accept_s=0.3).start()
     collector.env["CF_CASES_WEBHOOK_URL"] = centre.cases_url
     ops = {"Authorization": f"Bearer {OPS_TOKEN}"}
     try:
@@ -75,9 +76,17 @@ def test_centre_calls_back_a_running_collector(tmp_path: Path, mosquitto: Mosqui
         got = centre.received()
         assert sorted(got["accepted"]) == sorted(ids)
         ref = got["references"][ids[0]]
+
+        def state(case_id: str) -> str:
+            r = httpx.get(f"{collector.url}/api/v1/cases/{case_id}", headers=ops, timeout=5)
+            return str(r.json()["state"])
+
+        while {state(i) for i in ids} != {"accepted"} and time.monotonic() < deadline:
+            time.sleep(0.05)  # --auto-accept: the centre calls back "accepted" by itself
+        assert {state(i) for i in ids} == {"accepted"}
         answer = centre.callback({"case_id": ids[0], "status": "accepted", "reference": ref})
         assert answer["status"] == 200, answer
-        assert answer["answer"]["state"] == "accepted"
+        assert answer["answer"] == {"case_id": ids[0], "state": "accepted", "changed": False}
         answer = centre.callback(
             {"case_id": ids[0], "status": "closed", "outcome": "แก้ไขแล้ว", "note": "ขอบคุณ"}
         )
@@ -99,7 +108,7 @@ def test_centre_calls_back_a_running_collector(tmp_path: Path, mosquitto: Mosqui
     finally:
         collector.stop()
         centre.kill()
-    assert asyncio.run(_timeline(db_url, "cm-1")) == ["received", "forwarded"]
+    assert asyncio.run(_timeline(db_url, "cm-1")) == ["received", "forwarded", "accepted"]
 
 
 @pytest.mark.parametrize(
