@@ -153,6 +153,8 @@ class Demo:
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
         self.manager: tuple[str, str] | None = None
+        self.qr_link: str | None = None
+        self.manager_offices: list[str] = []
         self.centre_url = ""
 
     def _start_centre(self, http_port: int, logs: Path) -> dict[str, str]:
@@ -189,6 +191,7 @@ class Demo:
             CF_HEARTBEAT_TIMEOUT_S="30",
             CF_ALERT_OFFLINE_S="20",
             CF_LOG_LEVEL="WARNING",
+            CF_PUBLIC_URL=f"http://{LOOPBACK}:{http_port}",  # QR links and emailed links
         )
         return env
 
@@ -256,7 +259,19 @@ class Demo:
         except DemoServicesError as exc:
             raise DemoError(f"service catalogue: {exc}") from exc
         self.manager = self._demo_manager(url, env, simulator)
+        self.qr_link = self._qr_link(env)
         return url
+
+    def _qr_link(self, env: dict[str, str]) -> str:
+        """The feedback form link of the demo manager's first counter (QR files in state/qr)."""
+        office = self.manager_offices[0]
+        made = subprocess.run(
+            [PYTHON, "-m", "collector", "qr", "--office", office, "--out", str(self.state / "qr")],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if made.returncode != 0 or not made.stdout.strip():
+            raise DemoError(f"collector qr --office {office} failed: {made.stderr.strip()}")
+        return made.stdout.splitlines()[0].split("\t")[-1]
 
     def _demo_manager(self, url: str, env: dict[str, str], simulator: Child) -> tuple[str, str]:
         """A manager of three simulated offices, once the simulator registered every counter."""
@@ -278,6 +293,7 @@ class Demo:
                 pass
             if not offices:
                 time.sleep(0.3)
+        self.manager_offices = offices
         email, password = DEMO_MANAGER, secrets.token_urlsafe(12)
         office_args = [arg for office in offices for arg in ("--office", office)]
         added = subprocess.run(
@@ -329,11 +345,14 @@ def banner(
     viewer_token: str,
     manager: tuple[str, str] | None = None,
     *,
+    qr_link: str | None = None,
     centre_url: str = "",
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
     )
+    if qr_link is not None:
+        login.append(f"  Counter QR   {qr_link}  (the citizen's form; codes in state/qr)")
     return "\n".join(
         [
             "",
@@ -346,8 +365,9 @@ def banner(
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             *login,
             *(
-                [f"  1111 centre  {centre_url}  (fake: the complaints it received)"]
-                * bool(centre_url)
+                [f"  1111 centre  {centre_url}  (fake: complaints it received)"]
+                if centre_url
+                else []
             ),
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
@@ -372,7 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         url = demo.start()
         print(
             banner(
-                url, args, demo.state, demo.viewer_token, demo.manager, centre_url=demo.centre_url
+                url,
+                args,
+                demo.state,
+                demo.viewer_token,
+                demo.manager,
+                qr_link=demo.qr_link,
+                centre_url=demo.centre_url,
             ),
             flush=True,
         )

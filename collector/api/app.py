@@ -21,6 +21,7 @@ from collector.api.routes import devices, health, offices, ops, ratings, retaine
 from collector.api.routes import services as services_routes
 from collector.cases import api as cases_api
 from collector.config import Settings
+from collector.feedback.install import install as install_feedback
 from collector.runtime import Collector
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def create_app(
     for router in cases_api.routers:  # complaint cases: the centre's callback, ops' outbox
         app.include_router(router)
     install_accounts(app)
+    install_feedback(app)  # issue 11: counter QR codes, the phone form, comments
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []
