@@ -12,6 +12,7 @@ the broker, and leaves no process behind. Options come from arguments or ``DEMO_
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -152,6 +153,31 @@ class Demo:
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
         self.manager: tuple[str, str] | None = None
+        self.qr_link: str | None = None
+        self.manager_offices: list[str] = []
+        self.centre_url = ""
+
+    def _start_centre(self, http_port: int, logs: Path) -> dict[str, str]:
+        """The fake 1111 centre (simulator/centre1111): the collector forwards complaints to it."""
+        port, secret = free_port(), secrets.token_hex(16)
+        callback = f"http://{LOOPBACK}:{http_port}/api/v1/cases/callback"
+        argv = ["--port", str(port), "--secret", secret, "--callback-url", callback]
+        argv += ["--auto-accept", "5"]  # cases move on to "accepted" on the status page
+        centre = Child(
+            "centre1111",
+            [PYTHON, "-m", "simulator.centre1111", *argv],
+            log=logs / "centre1111.log",
+            cwd=ROOT,
+        )
+        self.children.append(centre)
+        wait_tcp(port, centre, "fake 1111 centre")
+        self.centre_url = f"http://{LOOPBACK}:{port}/"
+        return {
+            "CF_CASES_TRANSPORT": "webhook",
+            "CF_CASES_WEBHOOK_URL": f"{self.centre_url}cases",
+            "CF_CASES_WEBHOOK_SECRET": secret,
+            "CF_CASES_CONTACT_KEYS": "demo:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
 
     def _collector_env(self, mqtt_url: str, http_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CF_")}
@@ -165,6 +191,7 @@ class Demo:
             CF_HEARTBEAT_TIMEOUT_S="30",
             CF_ALERT_OFFLINE_S="20",
             CF_LOG_LEVEL="WARNING",
+            CF_PUBLIC_URL=f"http://{LOOPBACK}:{http_port}",  # QR links and emailed links
         )
         return env
 
@@ -190,6 +217,7 @@ class Demo:
         wait_tcp(mqtt_port, broker, "mosquitto")
         mqtt_url = f"mqtt://{LOOPBACK}:{mqtt_port}"
         env = self._collector_env(mqtt_url, http_port)
+        env.update(self._start_centre(http_port, logs))
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
         technician = _token(env, "technician", "demo")
@@ -231,7 +259,19 @@ class Demo:
         except DemoServicesError as exc:
             raise DemoError(f"service catalogue: {exc}") from exc
         self.manager = self._demo_manager(url, env, simulator)
+        self.qr_link = self._qr_link(env)
         return url
+
+    def _qr_link(self, env: dict[str, str]) -> str:
+        """The feedback form link of the demo manager's first counter (QR files in state/qr)."""
+        office = self.manager_offices[0]
+        made = subprocess.run(
+            [PYTHON, "-m", "collector", "qr", "--office", office, "--out", str(self.state / "qr")],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if made.returncode != 0 or not made.stdout.strip():
+            raise DemoError(f"collector qr --office {office} failed: {made.stderr.strip()}")
+        return made.stdout.splitlines()[0].split("\t")[-1]
 
     def _demo_manager(self, url: str, env: dict[str, str], simulator: Child) -> tuple[str, str]:
         """A manager of three simulated offices, once the simulator registered every counter."""
@@ -253,6 +293,7 @@ class Demo:
                 pass
             if not offices:
                 time.sleep(0.3)
+        self.manager_offices = offices
         email, password = DEMO_MANAGER, secrets.token_urlsafe(12)
         office_args = [arg for office in offices for arg in ("--office", office)]
         added = subprocess.run(
@@ -303,10 +344,15 @@ def banner(
     state: Path,
     viewer_token: str,
     manager: tuple[str, str] | None = None,
+    *,
+    qr_link: str | None = None,
+    centre_url: str = "",
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
     )
+    if qr_link is not None:
+        login.append(f"  Counter QR   {qr_link}  (the citizen's form; codes in state/qr)")
     return "\n".join(
         [
             "",
@@ -318,6 +364,11 @@ def banner(
             f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             *login,
+            *(
+                [f"  1111 centre  {centre_url}  (fake: complaints it received)"]
+                if centre_url
+                else []
+            ),
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
             "=" * 72,
@@ -339,7 +390,18 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state, demo.viewer_token, demo.manager), flush=True)
+        print(
+            banner(
+                url,
+                args,
+                demo.state,
+                demo.viewer_token,
+                demo.manager,
+                qr_link=demo.qr_link,
+                centre_url=demo.centre_url,
+            ),
+            flush=True,
+        )
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:
