@@ -38,21 +38,23 @@ ROLES = (PersonRole.OPS, PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
 Grain = Literal["day", "week", "month"]
 
 
-async def _offices(driver: Driver, principal: Principal, office_id: str | None) -> dict[str, str]:
+async def report_offices(
+    driver: Driver, principal: Principal, office_id: str | None
+) -> dict[str, str]:
     """{office_id: Thai name} the report covers: one office (404 outside scope) or all in scope."""
     allow(principal, *ROLES)
     if office_id is not None:
         row = await office_in_scope(driver, principal, office_id)
         return {row["office_id"]: row["name_th"]}
-    rows = await driver.fetch("SELECT office_id, agency, name_th FROM offices")
+    rows = await driver.fetch("SELECT office_id, agency_id, name_th FROM offices")
     return {
         r["office_id"]: r["name_th"]
         for r in rows
-        if principal.sees_office(r["office_id"], r["agency"])
+        if principal.sees_office(r["office_id"], r["agency_id"])
     }
 
 
-def _filters(
+def report_filters(
     report: str, office_id: str | None, period: DateRange, k: int
 ) -> list[tuple[str, Any]]:
     return [
@@ -75,11 +77,15 @@ async def get_heatmap(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
     cells = heatmap(await rollup_rows(driver, offices, period), k)
-    return {"filters": dict(_filters("heatmap", office_id, period, k)), "k": k, "cells": cells}
+    return {
+        "filters": dict(report_filters("heatmap", office_id, period, k)),
+        "k": k,
+        "cells": cells,
+    }
 
 
 @router.get("/ranking", summary="Offices ranked with sample-size shrinkage (k-anonymised)")
@@ -90,14 +96,14 @@ async def get_ranking(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, None)
+    offices = await report_offices(driver, principal, None)
     period = date_range(from_, to)
     s = ctx.settings
     report = ranking(
         await rollup_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
     )
     return {
-        "filters": dict(_filters("ranking", None, period, s.k_anonymity)),
+        "filters": dict(report_filters("ranking", None, period, s.k_anonymity)),
         "k": s.k_anonymity,
         **report,
     }
@@ -114,11 +120,11 @@ async def get_trend(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
     points = trend(await rollup_rows(driver, offices, period), grain, k)
-    filters = dict(_filters("trend", office_id, period, k))
+    filters = dict(report_filters("trend", office_id, period, k))
     return {"filters": {**filters, "grain": grain}, "k": k, "points": points}
 
 
@@ -132,12 +138,12 @@ async def get_distribution(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
     items = distribution(await rollup_rows(driver, offices, period), k)
     return {
-        "filters": dict(_filters("distribution", office_id, period, k)),
+        "filters": dict(report_filters("distribution", office_id, period, k)),
         "k": k,
         "counts": items,
     }
@@ -153,11 +159,11 @@ async def get_sessions(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
     report = await session_report(driver, sorted(offices), period, k)
-    return {"filters": dict(_filters("sessions", office_id, period, k)), "k": k, **report}
+    return {"filters": dict(report_filters("sessions", office_id, period, k)), "k": k, **report}
 
 
 @router.get("/export", summary="A report as CSV (UTF-8 BOM) or XLSX, filters in the header rows")
@@ -176,7 +182,7 @@ async def export(
     s = ctx.settings
     if report == "ranking":
         office_id = None
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     rows = await rollup_rows(driver, offices, period)
     k = s.k_anonymity
@@ -189,7 +195,7 @@ async def export(
         table = distribution_table(distribution(rows, k))
     else:
         table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
-    filters = _filters(report, office_id, period, k)
+    filters = report_filters(report, office_id, period, k)
     if report == "trend":
         filters.append(("grain", grain))
     name = f"{report}-{period.start}-{period.end}"

@@ -38,9 +38,9 @@ async def analytics_page(request: Request, driver: DriverDep) -> Response:
     if principal.role not in ROLES:
         return render(request, "not_found.html", principal=principal, status=404)
     q = request.query_params
-    rows = await driver.fetch("SELECT office_id, agency, name_th, name_en FROM offices")
+    rows = await driver.fetch("SELECT office_id, agency_id, name_th, name_en FROM offices")
     visible = {
-        r["office_id"]: r for r in rows if principal.sees_office(r["office_id"], r["agency"])
+        r["office_id"]: r for r in rows if principal.sees_office(r["office_id"], r["agency_id"])
     }
     office_id = q.get("office_id") or None
     if office_id is not None and office_id not in visible:

@@ -20,6 +20,7 @@ from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
 from collector.config import Settings
+from collector.managers.install import install as install_managers
 from collector.runtime import Collector
 
 _LOGGER = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(retained.router)  # decommission: clear a device's retained topics
     app.include_router(services_routes.router)
     install_accounts(app)
+    install_managers(app)  # issue 12: breakdowns, zero copy over time, office alerts
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []
