@@ -23,6 +23,7 @@ from collector.analytics.filters import DateRange, date_range
 from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
 from collector.analytics.sessions import session_report
 from collector.api.deps import DriverDep, get_principal
+from collector.managers.exports import MANAGER_REPORTS, ManagerReport, manager_table
 from collector.storage import Driver
 
 router = APIRouter(
@@ -172,7 +173,9 @@ async def export(
     driver: DriverDep,
     ctx: ContextDep,
     principal: CallerDep,
-    report: Annotated[Literal["heatmap", "ranking", "trend", "distribution"], Query()],
+    report: Annotated[
+        Literal["heatmap", "ranking", "trend", "distribution"] | ManagerReport, Query()
+    ],
     grain: Annotated[Grain, Query()] = "day",
     format_: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     office_id: OfficeQuery = None,
@@ -184,10 +187,12 @@ async def export(
         office_id = None
     offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
-    rows = await rollup_rows(driver, offices, period)
     k = s.k_anonymity
     table: Table
-    if report == "heatmap":
+    rows = [] if report in MANAGER_REPORTS else await rollup_rows(driver, offices, period)
+    if report in MANAGER_REPORTS:
+        table = await manager_table(driver, report, offices, period, grain=grain, k=k)  # type: ignore[arg-type]
+    elif report == "heatmap":
         table = heatmap_table(heatmap(rows, k))
     elif report == "trend":
         table = trend_table(trend(rows, grain, k))
@@ -196,7 +201,7 @@ async def export(
     else:
         table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
     filters = report_filters(report, office_id, period, k)
-    if report == "trend":
+    if report in ("trend", "zero-copy"):
         filters.append(("grain", grain))
     name = f"{report}-{period.start}-{period.end}"
     if format_ == "csv":

@@ -254,6 +254,26 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
         office_scoped(),
         get("/api/v1/analytics/distribution?office_id=office-a"),
     ),
+    ("GET", "/api/v1/analytics/breakdown"): (
+        office_scoped(),
+        get("/api/v1/analytics/breakdown?office_id=office-a&by=counter"),
+    ),
+    ("GET", "/api/v1/analytics/zero-copy"): (
+        office_scoped(),
+        get("/api/v1/analytics/zero-copy?office_id=office-a"),
+    ),
+    ("GET", "/api/v1/analytics/alerts"): (
+        office_scoped(),
+        get("/api/v1/analytics/alerts?office_id=office-a"),
+    ),
+    ("GET", "/api/v1/offices/{office_id}/alert-settings"): (
+        office_scoped(),
+        get(f"{OFFICE}/alert-settings"),
+    ),
+    ("PUT", "/api/v1/offices/{office_id}/alert-settings"): (
+        office_scoped(),
+        send(f"{OFFICE}/alert-settings", lambda c: {"email": f"{slug(c)}@example.go.th"}),
+    ),
     ("GET", "/api/v1/analytics/sessions"): (
         office_scoped(),
         get("/api/v1/analytics/sessions?office_id=office-a"),

@@ -63,7 +63,8 @@ async def test_the_backfill_resolves_older_offices(driver: Driver) -> None:
                 text,
             )
     backfill = MANAGERS_MIGRATION[1]
-    assert isinstance(backfill, str) and backfill.startswith("UPDATE offices SET agency_id")
+    assert isinstance(backfill, str)
+    assert backfill.startswith("UPDATE offices SET agency_id")
     async with driver.transaction() as tx:
         await tx.execute(backfill)
     assert await _agency_ids(driver) == {o: want for o, (_, want) in TEXTS.items()}
@@ -72,7 +73,8 @@ async def test_the_backfill_resolves_older_offices(driver: Driver) -> None:
 async def test_scope_by_agency_id_and_subtree(driver: Driver) -> None:
     dopa = await agency_subtree(driver, "dopa")
     district = await agency_subtree(driver, "cm-mae-rim-dopa")
-    assert "cm-mae-rim-dopa" in dopa and "moi" not in dopa
+    assert "cm-mae-rim-dopa" in dopa
+    assert "moi" not in dopa
     admin = Principal("session", PersonRole.AGENCY_ADMIN, agencies=dopa)
     assert admin.sees_office("x", "dopa")
     assert admin.sees_office("x", "cm-mae-rim-dopa")  # a unit below
