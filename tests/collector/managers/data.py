@@ -51,7 +51,7 @@ def event(
         score,
         scale,
         verified,
-        json.dumps(body or {}),
+        json.dumps(body or {}, separators=(",", ":")),
     )
 
 
