@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from collector.accounts.people import EMAIL_PATTERN
 from collector.storage import Driver, Row
@@ -29,13 +29,16 @@ class AlertSettingsIn(BaseModel):
     quiet_minutes: Annotated[int, Field(ge=0, le=10_080)] = 60
     email: Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)] | None = None
     webhook_url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=500)] | None = None
-    webhook_secret: Annotated[str, Field(min_length=16, max_length=200)] | None = None
+    webhook_secret: Annotated[str, Field(min_length=16, max_length=200)] | None = Field(
+        None, validate_default=True
+    )
 
-    @model_validator(mode="after")
-    def _secret_with_url(self) -> AlertSettingsIn:
-        if self.webhook_url and not self.webhook_secret:
-            raise ValueError("webhook_secret: a webhook needs a secret of 16+ characters")
-        return self
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_with_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("webhook_url") and not value:
+            raise ValueError("a webhook needs a secret of 16 or more characters")
+        return value
 
 
 def settings_view(office_id: str, row: Row | None) -> dict[str, Any]:
