@@ -20,7 +20,16 @@ from collector.analytics.exports import (
     trend_table,
 )
 from collector.analytics.filters import DateRange, date_range
-from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
+from collector.analytics.reports import (
+    day_rows,
+    distribution,
+    heatmap,
+    heatmap_rows,
+    office_rows,
+    ranking,
+    score_rows,
+    trend,
+)
 from collector.analytics.sessions import session_report
 from collector.api.deps import DriverDep, get_principal
 from collector.managers.exports import MANAGER_REPORTS, ManagerReport, manager_table
@@ -81,7 +90,7 @@ async def get_heatmap(
     offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    cells = heatmap(await rollup_rows(driver, offices, period), k)
+    cells = heatmap(await heatmap_rows(driver, offices, period), k)
     return {
         "filters": dict(report_filters("heatmap", office_id, period, k)),
         "k": k,
@@ -101,7 +110,7 @@ async def get_ranking(
     period = date_range(from_, to)
     s = ctx.settings
     report = ranking(
-        await rollup_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
+        await office_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
     )
     return {
         "filters": dict(report_filters("ranking", None, period, s.k_anonymity)),
@@ -124,7 +133,7 @@ async def get_trend(
     offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    points = trend(await rollup_rows(driver, offices, period), grain, k)
+    points = trend(await day_rows(driver, offices, period), grain, k)
     filters = dict(report_filters("trend", office_id, period, k))
     return {"filters": {**filters, "grain": grain}, "k": k, "points": points}
 
@@ -142,7 +151,7 @@ async def get_distribution(
     offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    items = distribution(await rollup_rows(driver, offices, period), k)
+    items = distribution(await score_rows(driver, offices, period), k)
     return {
         "filters": dict(report_filters("distribution", office_id, period, k)),
         "k": k,
@@ -189,16 +198,16 @@ async def export(
     period = date_range(from_, to)
     k = s.k_anonymity
     table: Table
-    rows = [] if report in MANAGER_REPORTS else await rollup_rows(driver, offices, period)
     if report in MANAGER_REPORTS:
         table = await manager_table(driver, report, offices, period, grain=grain, k=k)  # type: ignore[arg-type]
     elif report == "heatmap":
-        table = heatmap_table(heatmap(rows, k))
+        table = heatmap_table(heatmap(await heatmap_rows(driver, offices, period), k))
     elif report == "trend":
-        table = trend_table(trend(rows, grain, k))
+        table = trend_table(trend(await day_rows(driver, offices, period), grain, k))
     elif report == "distribution":
-        table = distribution_table(distribution(rows, k))
+        table = distribution_table(distribution(await score_rows(driver, offices, period), k))
     else:
+        rows = await office_rows(driver, offices, period)
         table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
     filters = report_filters(report, office_id, period, k)
     if report in ("trend", "zero-copy"):

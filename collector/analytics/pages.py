@@ -20,7 +20,17 @@ from collector.accounts.pages import csrf_ok, page_principal
 from collector.accounts.principal import PersonRole
 from collector.accounts.render import lang_of, page_strings, render
 from collector.analytics.filters import date_range
-from collector.analytics.reports import FORMULA, distribution, heatmap, ranking, rollup_rows, trend
+from collector.analytics.reports import (
+    FORMULA,
+    day_rows,
+    distribution,
+    heatmap,
+    heatmap_rows,
+    office_rows,
+    ranking,
+    score_rows,
+    trend,
+)
 from collector.api.deps import DriverDep
 from collector.managers.alert_settings import read_settings, write_settings
 from collector.managers.alerts_report import alert_list
@@ -78,12 +88,11 @@ async def _page(
     k = ctx.settings.k_anonymity
     names = {o: r["name_th"] for o, r in visible.items()}
     chosen = [office_id] if office_id else list(visible)
-    data = await rollup_rows(driver, chosen, period)
-    everything = await rollup_rows(driver, visible, period)
+    everything = await office_rows(driver, visible, period)
     query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     if office_id:
         query["office_id"] = office_id
-    cells = heatmap(data, k)
+    cells = heatmap(await heatmap_rows(driver, chosen, period), k)
     office_view = await office_detail(driver, office_id, period, k) if office_id else None
     by_device = await breakdown_rows(driver, chosen, period)
     return render(
@@ -103,8 +112,8 @@ async def _page(
         band=band,
         ranking=ranking(everything, names, k, ctx.settings.ranking_prior_weight),
         formula=FORMULA,
-        trend=trend(data, "week", k),
-        distribution=distribution(data, k),
+        trend=trend(await day_rows(driver, chosen, period), "week", k),
+        distribution=distribution(await score_rows(driver, chosen, period), k),
         channels=breakdown(by_device, "channel", k),
         counters=breakdown(by_device, "counter", k),
         detail=office_view,
