@@ -135,6 +135,7 @@ def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float)
                 "verified_share": None if hidden else round(verified / n, 4),
                 "score": None if hidden or shrunk is None else round(shrunk, 3),
                 "suppressed": hidden,
+                "rank": None,  # set below for the offices shown
             }
         )
     offices.sort(key=lambda o: (o["score"] is None, -float(o["score"] or 0), str(o["office_id"])))
