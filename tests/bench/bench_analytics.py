@@ -18,7 +18,8 @@ the same run (no rollups), whose counts are checked equal to the API's, and the 
 100 ms for the page endpoints). No timing is asserted.
 
     .venv/bin/python tests/bench/bench_analytics.py [--ratings 10000000] [--offices 2000]
-        [--queries 100] [--baseline-queries 10] [--backends sqlite,postgres]
+        [--queries 100] [--baseline-queries 10] [--heavy-queries 20]
+        [--backends sqlite,postgres] [--sqlite-file FILE (reuse a generated database)]
 """
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
 
     token = asyncio.run(schema())
     t0 = time.perf_counter()
-    if db.startswith("postgresql://"):
+    if args.reuse:
+        pass  # a database an earlier run generated (--sqlite-file)
+    elif db.startswith("postgresql://"):
         asyncio.run(_postgres_generate(db, args.ratings, args.offices))
     else:
         _sqlite_generate(db, args.ratings, args.offices)
@@ -343,7 +346,8 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
                 plain()
                 api_s, plain_s = [], []
                 answers = []
-                for i in range(args.queries):
+                runs = args.heavy_queries if name.startswith("heatmap, all") else args.queries
+                for i in range(runs):
                     dt, answer = timed(api)
                     api_s.append(dt)
                     if i < args.baseline_queries:
@@ -384,8 +388,17 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--baseline-queries", type=int, default=10)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--heavy-queries", type=int, default=20, help="runs of the all-office heatmap"
+    )
+    parser.add_argument("--sqlite-file", help="reuse a SQLite database an earlier run generated")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    args.reuse = bool(args.sqlite_file)
+    if args.sqlite_file:
+        report = run_backend(args.sqlite_file, "sqlite", args)
+        print("\n".join(["", "summary:", *report]))
+        return 0
     report: list[str] = []
     for backend in args.backends.split(","):
         if backend == "sqlite":
