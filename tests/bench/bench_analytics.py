@@ -392,11 +392,13 @@ def main() -> int:
         "--heavy-queries", type=int, default=20, help="runs of the all-office heatmap"
     )
     parser.add_argument("--sqlite-file", help="reuse a SQLite database an earlier run generated")
+    parser.add_argument("--postgres-url", help="reuse a PostgreSQL database an earlier run made")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    args.reuse = bool(args.sqlite_file)
-    if args.sqlite_file:
-        report = run_backend(args.sqlite_file, "sqlite", args)
+    args.reuse = bool(args.sqlite_file or args.postgres_url)
+    if args.reuse:
+        label = "sqlite" if args.sqlite_file else "postgres"
+        report = run_backend(args.sqlite_file or args.postgres_url, label, args)
         print("\n".join(["", "summary:", *report]))
         return 0
     report: list[str] = []
