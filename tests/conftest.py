@@ -7,5 +7,6 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
     "tests.fixtures.centre",
+    "tests.fixtures.webhook",
     "tests.fixtures.small_fs",
 ]
