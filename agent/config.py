@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from agent.card.settings import CardSettings
 from agent.errors import ConfigError
+from agent.officer_view.settings import OfficerViewSettings
 from protocols.identifiers import ID_PATTERN
 
 Pin = Annotated[int, Field(ge=0, le=53)]
@@ -171,6 +172,7 @@ class AgentConfig(BaseSettings):
     card: CardSettings = CardSettings()
     heartbeat: HeartbeatSettings = HeartbeatSettings()
     location: LocationSettings = LocationSettings()
+    officer_view: OfficerViewSettings = OfficerViewSettings()
 
     @classmethod
     def settings_customise_sources(

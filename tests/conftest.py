@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
     "tests.fixtures.small_fs",
+    "tests.fixtures.cups",
 ]
