@@ -82,9 +82,9 @@ def render_copy(
     y = y0 + 14
     for label, value in rows:
         pdf.set_xy(x0 + 4, y)
-        pdf.cell(w=36, text=label)
-        pdf.set_xy(x0 + 41, y)
-        pdf.multi_cell(w=88, h=6, text=value or "-")
+        pdf.cell(w=42, text=label)
+        pdf.set_xy(x0 + 47, y)
+        pdf.multi_cell(w=82, h=6, text=value or "-")
         y = max(y + 8, pdf.get_y() + 1.5)
     if details.photo is not None:
         try:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 from agent.card import moi_layout

@@ -39,7 +39,8 @@ def test_card_data_shown_while_in_and_gone_after_removal(
     assert english["card"]["fields"]["birth_date"] == "29 Feb 2531 BE (1988)"
     photo = counter.client.get("/api/photo", params={"v": shown["version"]})
     assert photo.status_code == 200
-    assert photo.content.startswith(b"\xff\xd8") and photo.content.endswith(b"\xff\xd9")
+    assert photo.content.startswith(b"\xff\xd8")
+    assert photo.content.endswith(b"\xff\xd9")
     assert photo.headers["cache-control"].startswith("no-store")
 
     virtual_card.remove(card)
@@ -99,8 +100,10 @@ def test_headers_and_host_check(counter: OfficerCounter) -> None:
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store, max-age=0"
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    assert "<script>" not in page.text and 'src="/static/officer.js"' in page.text
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "<script>" not in page.text
+    assert 'src="/static/officer.js"' in page.text
     assert '<html lang="th">' in page.text
     assert 'lang="en"' in counter.client.get("/", params={"lang": "en"}).text
     rebinding = counter.client.get("/api/card", headers={"Host": "evil.example:80"})
