@@ -61,6 +61,8 @@ class CardState:
         with self._lock:
             if self._state == "reading":
                 self._set("failed", "read_interrupted", None)  # pulled out mid-read
+            elif self._state == "failed" and self._fault == "read_interrupted":
+                pass  # the officer keeps seeing why nothing is shown, until the next card
             elif self._state != "idle":
                 self._set("idle", None, None)
 

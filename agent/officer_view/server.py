@@ -153,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, self._card(lang))
         elif path == "/api/photo":
             self._photo()
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")
         elif path.startswith("/static/") and path[8:] in STATIC:
             name = path[8:]
             data = files("agent.officer_view").joinpath("static", name).read_bytes()

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from agent.card.day_key_store import office_today
@@ -132,7 +133,15 @@ def test_officer_view_copy_and_canary(
     def events() -> list[Any]:
         return [decode(topic(DEVICE, Channel.EVENTS), p) for p in collector.raw_events()]
 
+    def serving() -> bool:
+        assert agent.poll() is None, log_path.read_text()[-2000:]
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/card", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
+        wait_until(serving, 20, "the officer view did not come up")
         with launch(profile) as browser:
             page = browser.new_page(width=1024, height=768)
             page.goto(f"http://127.0.0.1:{port}/")
@@ -172,11 +181,11 @@ def test_officer_view_copy_and_canary(
     started = next(e for e in events() if isinstance(e, SessionStarted))
     assert made.body.service == "house-move"
     assert made.body.document == "id_card"
-    assert made.body.session == started.id
+    assert made.body.session == started.body.session
     text = pdf_text(pdfs[-1])
     assert skeleton("ใช้สำหรับแจ้งย้ายที่อยู่เท่านั้น") in skeleton(text)
     assert skeleton(CANARY_SURNAME) in skeleton(text)
-    assert cups.spool_files() == []
+    assert cups.spool_documents() == []
 
     # The canary: on the page and the paper only.
     traffic = b"".join(collector.raw_events())

@@ -3,7 +3,8 @@
 pdftotext gives back shaped Thai with marks moved or split (SARA AM as NIKHAHIT + SARA AA, a
 tone mark after the following consonant, spaces between clusters). ``skeleton`` keeps the base
 letters in order and drops spaces, combining marks and the split SARA AM, on both sides; a
-tone mark that came back as an apostrophe; and a cluster repeated right after itself (the
+tone mark that came back as a symbol (an apostrophe, a dollar sign: anything not a letter,
+digit or dot); and a cluster repeated right after itself (the
 CUPS PostScript step maps a ligature glyph of "ช้" back to the cluster twice).
 """
 
@@ -25,7 +26,9 @@ def skeleton(text: str) -> str:
     bare = "".join(
         ch
         for ch in decomposed
-        if not ch.isspace() and unicodedata.category(ch) != "Mn" and ch not in "\u0e32\u0e33'"
+        if (ch.isalnum() or ch == ".")
+        and unicodedata.category(ch) != "Mn"
+        and ch not in "\u0e32\u0e33"
     )
     return re.sub(r"([\u0e00-\u0e7f]{2})\1", r"\1", bare)
 

@@ -66,7 +66,7 @@ def test_copy_is_printed_with_its_purpose_and_nothing_after_removal(
     assert "1 9999 55501 23 5" in text
     assert skeleton("2 ธ.ค. 2569") in skeleton(text)
     assert page_count(pdfs[-1]) == 1
-    assert cups.spool_files() == []  # PreserveJobFiles No: CUPS kept no copy of the job
+    assert cups.spool_documents() == []  # PreserveJobFiles No: CUPS kept no copy of the job
 
     # A service the office does not offer, a stale version, then the card gone: nothing prints.
     bad = client.post(
