@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MAX_BODY = 4096
+HANDSHAKE_TIMEOUT_S = 10.0
 CREDENTIAL_MAX_AGE_S = 365 * 86400
 SECURITY_HEADERS = {
     "Cache-Control": "no-store, max-age=0",
@@ -46,14 +47,34 @@ STATIC = {"officer.js": "text/javascript; charset=utf-8", "officer.css": "text/c
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], view: OfficerView, lan: bool) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        view: OfficerView,
+        lan: bool,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.view = view
         self.lan = lan
+        self.tls = tls
         super().__init__(address, _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """TLS handshake on the connection's own thread, so a slow or broken client cannot
+        hold up the accept loop."""
+        if self.tls is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT_S)
+            request = self.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr; a failed handshake is one line.
+        _LOGGER.debug("officer view connection failed", exc_info=False)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 30  # an idle connection does not keep a thread forever
     server_version = "counter"
     sys_version = ""
 
@@ -267,9 +288,7 @@ def start_listeners(view: OfficerView) -> list[_Server]:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(s.tls_cert, s.tls_key)
-        lan = _Server((s.lan_host, s.lan_port), view, lan=True)
-        lan.socket = context.wrap_socket(lan.socket, server_side=True)
-        servers.append(lan)
+        servers.append(_Server((s.lan_host, s.lan_port), view, lan=True, tls=context))
     for server in servers:
         name = "officer-lan" if server.lan else "officer-kiosk"
         threading.Thread(target=_serve, args=(server,), name=name, daemon=True).start()

@@ -5,7 +5,6 @@ See docs/OFFICER-VIEW.md for what switching it on means (purpose, legal basis, r
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -65,6 +64,8 @@ class OfficerViewSettings(BaseModel):
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress  # noqa: PLC0415 - the agent's start-up imports this module
+
     if host == "localhost":
         return True
     try:

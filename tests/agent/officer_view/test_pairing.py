@@ -88,6 +88,8 @@ def test_unpaired_pc_gets_nothing(
     assert forged.status_code == 403
     assert lan.post("/pairing/code", data={"token": view.csrf}).status_code == 403
     assert lan.get("/pair").status_code == 200
+    with pytest.raises(httpx.TransportError):  # TLS only: plain HTTP gets no answer at all
+        httpx.get(f"http://127.0.0.1:{view.settings.lan_port}/api/card", timeout=5)
 
 
 def test_pairing_gives_a_credential_once(
