@@ -188,12 +188,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "path", "/, /api/card, /api/photo, /pair or /pairing")
 
     def do_POST(self) -> None:
-        if not self._gate():
+        body = self._body()  # read first: closing on an unread body can reset the answer
+        if body is None or not self._gate():
             return
         path = self._url.path
-        body = self._body()
-        if body is None:
-            return
         if path == "/api/copy":
             self._copy(body)
         elif path == "/pairing/code" and not self.server.lan:
