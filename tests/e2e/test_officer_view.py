@@ -165,6 +165,9 @@ def test_officer_view_copy_and_canary(
 
             virtual_card.remove(card)
             page.wait_for("document.getElementById('card').hidden", timeout=20)
+            for element in ("card", "copy"):
+                shown_style = f"getComputedStyle(document.getElementById('{element}')).display"
+                assert page.evaluate(shown_style) == "none", element
             after = page.evaluate("document.body.innerText")
             assert CANARY_SURNAME not in after
             assert CANARY_ID[1:5] + " " + CANARY_ID[5:10] not in after
