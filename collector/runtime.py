@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 
+from collector.cases.service import Cases, start_cases
 from collector.config import Settings
 from collector.daykeys.delivery import DayKeyDelivery
 from collector.daykeys.pepper import load_pepper
@@ -39,6 +40,7 @@ class Collector:
         self.batcher: Batcher | None = None
         self._decoder: DecodePool | None = None
         self.day_keys: DayKeyDelivery | None = None
+        self.cases: Cases | None = None
 
     @property
     def driver(self) -> Driver:
@@ -57,6 +59,7 @@ class Collector:
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
+        self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
         if not self.ingest:
             return
         inbox = Inbox(
@@ -96,6 +99,9 @@ class Collector:
         self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.cases is not None:
+            await self.cases.stop()
+            self.cases = None
         if self.day_keys is not None:
             await self.day_keys.stop()
         if self.batcher is not None:
