@@ -338,7 +338,7 @@ class Agent:
         self.delivery.republish_after_s = new.outbox.republish_after_s
         restart = [
             name
-            for name in ("device", "mqtt", "panel", "card")
+            for name in ("device", "mqtt", "panel", "card", "officer_view")
             if getattr(new, name) != getattr(self.config, name)
         ]
         if new.outbox.model_dump(exclude={"republish_after_s"}) != self.config.outbox.model_dump(
