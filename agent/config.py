@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from agent.card.settings import CardSettings
 from agent.errors import ConfigError
+from agent.officer_view.settings import OfficerViewSettings
 from protocols.identifiers import ID_PATTERN
 
 Pin = Annotated[int, Field(ge=0, le=53)]
@@ -171,6 +172,7 @@ class AgentConfig(BaseModel):
     card: CardSettings = CardSettings()
     heartbeat: HeartbeatSettings = HeartbeatSettings()
     location: LocationSettings = LocationSettings()
+    officer_view: OfficerViewSettings = OfficerViewSettings()
 
 
 ENV_PREFIX = "CF_"

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.centre",
     "tests.fixtures.webhook",
     "tests.fixtures.small_fs",
+    "tests.fixtures.cups",
 ]
