@@ -21,8 +21,6 @@ from agent.location import Fix, GpsdSource, LocationTracker
 from agent.panel import Panel, PanelError
 from agent.runtime import open_card_source, pin_factory_for
 
-CHECK_NAMES = ("reader", "card", "broker", "gps", "leds", "clock")
-
 Outcome = tuple[bool, str]
 
 
@@ -171,4 +169,11 @@ def run_checks(
     results.append(line("gps", None if "gps" in skip else _gps(config, timeout_s)))
     results.append(line("leds", None if "leds" in skip else _leds(config)))
     results.append(line("clock", None if "clock" in skip else _clock()))
+    from agent.officer_view.check import officer_view_check, printer_check  # noqa: PLC0415
+
+    view = config.officer_view
+    results.append(
+        line("officer_view", None if "officer_view" in skip else officer_view_check(view))
+    )
+    results.append(line("printer", None if "printer" in skip else printer_check(view)))
     return 0 if all(results) else 1

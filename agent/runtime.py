@@ -51,8 +51,9 @@ _LOGGER = logging.getLogger(__name__)
 TICK_S = 0.2
 
 
-def open_card_source(config: AgentConfig) -> CardSource | None:
-    """The reader back-end the ``[card]`` section names (None for ``backend = "none"``).
+def open_card_source(config: AgentConfig, details: Any = None) -> CardSource | None:
+    """The reader back-end the ``[card]`` section names (None for ``backend = "none"``);
+    ``details`` is the officer view's listener when ``[officer_view]`` is enabled.
 
     A bad day-key file or a missing PC/SC library stops the agent here, with one line.
     """
@@ -64,7 +65,7 @@ def open_card_source(config: AgentConfig) -> CardSource | None:
     except ImportError as exc:
         raise AgentError(f"card backend {config.card.backend!r} is not available: {exc}") from exc
     try:
-        return factory(config.card)
+        return factory(config.card, details=details, details_photo=config.officer_view.photo)
     except ImportError as exc:
         raise AgentError(f"card backend {config.card.backend!r} is not available: {exc}") from exc
     except CardError as exc:
@@ -92,8 +93,10 @@ class Agent:
         location_source: LocationSource | None = None,
         clock: Clock | None = None,
         notifier: Notifier | None = None,
+        officer_view: Any = None,
     ) -> None:
         self.config = config
+        self.officer_view = officer_view  # agent.officer_view.service.OfficerView, or None
         self.config_path = config_path
         self.clock = clock or SystemClock()
         self.notifier = notifier or Notifier({})
@@ -152,6 +155,8 @@ class Agent:
         self._heartbeat_at = -math.inf
         self._watchdog_at = -math.inf
         self._stop = threading.Event()
+        if officer_view is not None:
+            officer_view.bind(self.session.copy_made)
         self.workers = Workers()
         self._watch_workers()
         if panel_error is not None:
@@ -185,6 +190,8 @@ class Agent:
         if self.location_source is not None:
             self.location_source.start(self.location.on_fix)
         self.publisher.start()
+        if self.officer_view is not None:
+            self.officer_view.start()
         self._update_status_light()
         self.notifier.ready()
 
@@ -202,6 +209,8 @@ class Agent:
         for source in (self.card_source, self.location_source):
             if source is not None:
                 source.stop()
+        if self.officer_view is not None:
+            self.officer_view.stop()
         self.publisher.stop()
         self.delivery.pump()  # apply the acks already received before the outbox closes
         if self.panel is not None:
@@ -211,6 +220,8 @@ class Agent:
     def tick(self) -> None:
         """Deadlines, periodic publications and the watchdog; call every ~0.2 s."""
         self.session.tick()
+        if self.officer_view is not None:
+            self.officer_view.tick()
         self.location.tick()
         self.delivery.pump()
         t = self.clock.monotonic()
@@ -327,7 +338,7 @@ class Agent:
         self.delivery.republish_after_s = new.outbox.republish_after_s
         restart = [
             name
-            for name in ("device", "mqtt", "panel", "card")
+            for name in ("device", "mqtt", "panel", "card", "officer_view")
             if getattr(new, name) != getattr(self.config, name)
         ]
         if new.outbox.model_dump(exclude={"republish_after_s"}) != self.config.outbox.model_dump(
@@ -345,10 +356,16 @@ def build_agent(config: AgentConfig, config_path: Path | None = None, **kwargs: 
     location: LocationSource | None = None
     if config.location.gpsd:
         location = GpsdSource(config.location.gpsd_host, config.location.gpsd_port)
+    officer = None
+    if config.officer_view.enabled:  # the agency's PDPA decision; off by default
+        from agent.officer_view.service import OfficerView  # noqa: PLC0415
+
+        officer = OfficerView(config.officer_view)
     return Agent(
         config,
         config_path=config_path,
-        card_source=open_card_source(config),
+        card_source=open_card_source(config, officer.card if officer else None),
+        officer_view=officer,
         pin_factory=pin_factory_for(config),
         location_source=location,
         **kwargs,

@@ -29,6 +29,7 @@ from agent.config import SessionSettings
 from agent.envelopes import EventBody
 from agent.panel import Panel, RatingLeds
 from protocols import (
+    CopyMadeBody,
     CopyRequestedBody,
     FaultBody,
     RatingBody,
@@ -194,6 +195,16 @@ class SessionMachine:
             if session is None and self._window is not None:
                 session = self._window.session
             self._emit(CopyRequestedBody(session=session, document=self.settings.copy_document))
+
+    def copy_made(self, service: str | None) -> None:
+        """The office made the copy itself (officer view): ``copy.made`` of the current, or
+        just-ended, session. No personal data: session, document, service."""
+        with self._lock:
+            self._expire()
+            session = self._session.id if self._session is not None else None
+            if session is None and self._window is not None:
+                session = self._window.session
+            self._emit(CopyMadeBody(session=session, document="id_card", service=service))
 
     def staff_held(self) -> None:
         with self._lock:

@@ -39,7 +39,9 @@ def _run(settings: Settings) -> None:
     import uvicorn  # noqa: PLC0415
 
     from collector.api.app import create_app  # noqa: PLC0415
+    from collector.cases.service import check_case_settings  # noqa: PLC0415
 
+    check_case_settings()  # a bad CF_CASES_* value: one line, before the server starts
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     rate_limit_auth_failures: str = Field(
         "30/minute", description="refused tokens per client address before 429"
     )
+    rate_limit_session: str = Field(
+        "1200/minute", description="requests per login session cookie (people using the pages)"
+    )
+    rate_limit_session_address: str = Field(
+        "6000/minute",
+        description="requests with a session cookie per client address (bounds made-up cookies)",
+    )
     pepper_file: Path | None = Field(
         None,
         description="master pepper (32+ raw bytes or 64+ hex), mode 0600/0400 and owned by the "
@@ -188,7 +195,13 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("rate_limit_public", "rate_limit_token", "rate_limit_auth_failures")
+    @field_validator(
+        "rate_limit_public",
+        "rate_limit_token",
+        "rate_limit_auth_failures",
+        "rate_limit_session",
+        "rate_limit_session_address",
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         from limits import parse_many  # noqa: PLC0415 - ~1 s to import; only when set

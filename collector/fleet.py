@@ -129,10 +129,17 @@ async def device_rows(
     offset: int = 0,
     device_id: str | None = None,
     registered_only: bool = False,
+    office_ids: frozenset[str] | None = None,
 ) -> list[Row]:
+    """Devices (registered, and heard-of unless ``registered_only``); ``office_ids`` limits
+    them to devices registered at those offices (an agency person's scope)."""
     sql = _DEVICE_SQL
     args: list[Any] = []
     where = ["d.device_id IS NOT NULL"] if registered_only else []
+    if office_ids is not None:
+        ids = sorted(office_ids) or [""]
+        where.append("d.office_id IN (" + ", ".join("?" for _ in ids) + ")")
+        args.extend(ids)
     if device_id is not None:
         where.append("ids.device_id = ?")
         args.append(device_id)

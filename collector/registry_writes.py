@@ -18,6 +18,7 @@ from collector.errors import ConflictError, ForbiddenError, NotFoundError
 from collector.registry import DeviceIn, OfficeIn
 from collector.storage import Row, Tx
 from collector.storage.driver import Driver
+from collector.storage.managers_schema import OFFICE_AGENCY_SQL
 
 ScopeCheck = Callable[[str, str | None], bool]
 
@@ -61,6 +62,7 @@ async def _insert_office(tx: Tx, actor: Actor, office: OfficeIn) -> dict[str, An
         now,
         now,
     )
+    await tx.execute(OFFICE_AGENCY_SQL, office.office_id)
     after = {"office_id": office.office_id, **{f: values[f] for f in OFFICE_FIELDS}}
     await record(
         tx, actor, "create", entity="office", entity_id=office.office_id, before=None, after=after
@@ -83,6 +85,7 @@ async def _update_office(
         _now_ms(),
         row["office_id"],
     )
+    await tx.execute(OFFICE_AGENCY_SQL, row["office_id"])
     await record(
         tx, actor, "update", entity="office", entity_id=row["office_id"], before=before, after=after
     )

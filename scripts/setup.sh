@@ -13,7 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # fonts-tlwg-loma-otf (a small Thai font) makes their Thai text readable in the screenshots.
 APT_PACKAGES=(mosquitto mosquitto-clients pcscd libpcsclite-dev swig gcc python3-dev
   vsmartcard-vpcd python3-virtualsmartcard gpsd gpsd-clients socat openssl debootstrap
-  chromium chromium-driver fonts-tlwg-loma-otf postgresql-client systemd prometheus)
+  chromium chromium-driver fonts-tlwg-loma-otf postgresql-client systemd prometheus
+  cups cups-client printer-driver-cups-pdf poppler-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from agent.card.day_key_store import DayKeys, DayKeyStore, office_today
 from agent.card.interface import CardListener, CardSource, ReaderStatus
 from agent.card.settings import CardSettings
 from agent.card.simulated import SimulatedCardSource
+
+if TYPE_CHECKING:
+    from agent.card.details import CardDetailsListener
 
 
 class NoCardSource:
@@ -38,12 +42,15 @@ def open_card_source(
     *,
     day_keys: DayKeys | None = None,
     today: Callable[[], date] = office_today,
+    details: CardDetailsListener | None = None,
+    details_photo: bool = False,
 ) -> CardSource:
     """The card source for ``settings.backend``. The day-key file is checked now, so a bad
     file stops the agent at start with a clear ``KeyFileError`` rather than at the first card.
 
     ``day_keys`` replaces the file (the demo and fleet simulator pass ``StaticDayKeys``).
-    Import of pyscard happens only for the ``pcsc`` back-end.
+    Import of pyscard happens only for the ``pcsc`` back-end. ``details`` (the officer view)
+    gets the card's printed data; only the ``pcsc`` back-end reads it.
     """
     if settings.backend == "none":
         return NoCardSource()
@@ -53,4 +60,6 @@ def open_card_source(
     # pyscard needs libpcsclite: imported only when a real reader is wanted.
     from agent.card.pcsc_reader import PcscCardSource  # noqa: PLC0415
 
-    return PcscCardSource(settings, day_keys=keys, today=today)
+    return PcscCardSource(
+        settings, day_keys=keys, today=today, details=details, details_photo=details_photo
+    )

@@ -20,6 +20,7 @@ from pathlib import Path
 from smartcard import scard
 
 from agent.card.day_key_store import DayKeys, office_today
+from agent.card.details import CardDetailsListener
 from agent.card.interface import CardListener, ReaderStatus
 from agent.card.notifier import ListenerNotifier
 from agent.card.pcsc_transport import SERVICE_GONE, describe, hresult
@@ -49,8 +50,12 @@ class PcscCardSource:
         today: Callable[[], date] = office_today,
         sysfs_usb: Path = SYSFS_USB_DEVICES,
         poll_interval_s: float = 0.5,
+        details: CardDetailsListener | None = None,
+        details_photo: bool = False,
     ) -> None:
         self._settings = settings
+        self._details = details  # the officer view, when the agency switched it on
+        self._details_photo = details_photo
         self._day_keys = day_keys
         self._today = today
         self._sysfs_usb = sysfs_usb
@@ -285,8 +290,12 @@ class PcscCardSource:
                 stopping=self._stopping,
                 done=self._read_done,
                 token=self._token,
+                details=self._details is not None,
+                photo=self._details_photo,
             )
             self._job = job
+            if self._details is not None:
+                self._details.details_reading()
         _LOGGER.info("card inserted")
         job.start(time.monotonic())
 
@@ -297,6 +306,8 @@ class PcscCardSource:
             delivered, self._delivered = self._delivered, None
             if delivered is not None:
                 self._notify.removed()
+            if was_present and self._details is not None:
+                self._details.details_cleared()
         if was_present and delivered is None:
             _LOGGER.info("card removed (no session had started)")
 
@@ -309,12 +320,26 @@ class PcscCardSource:
         if time.monotonic() - job.started_at > limit:
             job.abandoned = True
             self._notify.fault("mute_card", f"no answer from the card within {limit:g} s")
+            if self._details is not None:
+                self._details.details_failed("mute_card")
+
+    def _hand_details(self, result: ReadResult) -> None:
+        """The officer view gets the data only while this card is still in the reader."""
+        assert self._details is not None
+        if result.details is not None and self._card_present:
+            self._details.details_read(result.details)
+        elif result.fault is not None:
+            self._details.details_failed(result.fault[0])
+        elif not self._card_present:
+            self._details.details_failed("read_interrupted")
 
     def _read_done(self, job: ReadJob, result: ReadResult) -> None:
         assert self._notify is not None
         with self._lock:
             if job.abandoned or self._stopping.is_set():
                 return
+            if self._details is not None and job.token == self._token:
+                self._hand_details(result)
             if result.fault is not None:
                 self._notify.fault(*result.fault)
                 return

@@ -14,6 +14,7 @@ from datetime import date
 
 from agent.card.apdu import ApduChannel
 from agent.card.day_key_store import DayKeys
+from agent.card.details import CardDetails, read_card_details
 from agent.card.errors import CardError, MuteCardError, ReadInterruptedError
 from agent.card.pcsc_transport import PcscConnection
 from agent.card.thai_id import ReadOutcome, read_thai_id
@@ -29,6 +30,7 @@ class ReadResult:
     outcome: ReadOutcome | None = None
     fault: tuple[str, str] | None = None
     key_problem: str | None = None
+    details: CardDetails | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class ReadJob:
     stopping: threading.Event
     done: Callable[[ReadJob, ReadResult], None]
     token: int = 0
+    details: bool = False  # also read the officer view's fields (agent.card.details)
+    photo: bool = False
     started_at: float = 0.0
     abandoned: bool = False
     thread: threading.Thread | None = field(default=None, repr=False)
@@ -80,8 +84,20 @@ class ReadJob:
         key, key_problem = self._key(today)
         with PcscConnection(self.reader) as connection:
             channel = ApduChannel(connection, connection.atr)
-            outcome = read_thai_id(channel, demographics=self.demographics, key=key, today=today)
-        return ReadResult(outcome=outcome, key_problem=key_problem)
+            details = None
+            if self.details:  # first, so the officer sees a card whose check digit fails
+                details = read_card_details(channel, photo=self.photo, today=today)
+            try:
+                outcome = read_thai_id(
+                    channel, demographics=self.demographics, key=key, today=today
+                )
+            except RETRYABLE:
+                raise
+            except CardError as exc:
+                if details is None:
+                    raise
+                return ReadResult(fault=(exc.code, str(exc)), details=details)
+        return ReadResult(outcome=outcome, key_problem=key_problem, details=details)
 
     def _key(self, today: date) -> tuple[DayKey | None, str | None]:
         if self.day_keys is None:

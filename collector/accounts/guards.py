@@ -33,9 +33,25 @@ def allow(principal: Principal, *roles: PersonRole) -> None:
 async def office_in_scope(driver: Driver, principal: Principal, office_id: str) -> dict[str, str]:
     """The office row, or 404 when it does not exist *or* the caller may not see it."""
     row = await driver.fetchrow(
-        "SELECT office_id, agency, province, name_th, name_en FROM offices WHERE office_id = ?",
+        "SELECT office_id, agency_id, province, name_th, name_en FROM offices WHERE office_id = ?",
         office_id,
     )
-    if row is None or not principal.sees_office(office_id, row["agency"]):
+    if row is None or not principal.sees_office(office_id, row["agency_id"]):
         raise HTTPException(404, f"office_id: no office {office_id}")
     return row
+
+
+async def visible_offices(driver: Driver, principal: Principal) -> frozenset[str] | None:
+    """The office ids ``principal`` may see; None when the caller sees every office."""
+    if principal.sees_all_offices:
+        return None
+    if not principal.agencies:
+        return frozenset()
+    ids = sorted(principal.agencies)
+    marks = ", ".join("?" for _ in ids)
+    rows = await driver.fetch(
+        f"SELECT office_id FROM offices WHERE agency_id IN ({marks})",  # noqa: S608 - placeholders
+        *ids,
+    )
+    found = frozenset(r["office_id"] for r in rows)
+    return found if principal.office_ids is None else found & principal.office_ids

@@ -71,8 +71,8 @@ async def check_person(driver: Driver, person: PersonIn) -> None:
         return
     scope = await agency_subtree(driver, person.agency_id)
     for office_id in person.office_ids:
-        row = await driver.fetchrow("SELECT agency FROM offices WHERE office_id = ?", office_id)
-        if row is None or (row["agency"] or "").lower() not in scope:
+        row = await driver.fetchrow("SELECT agency_id FROM offices WHERE office_id = ?", office_id)
+        if row is None or row["agency_id"] not in scope:
             raise AccountError("office_ids", "err_office_not_in_agency")
 
 

@@ -4,9 +4,9 @@ A caller is anonymous, a *person* with a session cookie (roles ops, agency_admin
 technician) or an automation *token* (viewer, technician, ops; technician writes optionally
 scoped). Scope is by office: tokens, ops and technicians see every office; an agency admin the
 offices of their agency and its sub-agencies; a manager only the offices assigned to them, inside
-their agency. Agency people have no fleet view (devices' fingerprints, alerts, metrics): the
-public projections apply to them. Callers that may not see an object get 404, not 403, so
-that ids of other agencies cannot even be probed.
+their agency (offices carry ``agency_id``). Agency people see the fleet view of their own offices
+and devices (alerts included); fleet-wide views (metrics, quarantine) are not theirs. Callers
+that may not see an object get 404, not 403, so that ids of other agencies cannot be probed.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Principal:
     name: str = "anonymous"
     scope: Scope = field(default_factory=Scope)
     agency_id: str | None = None
-    agencies: frozenset[str] = frozenset()  # keys of the agency and its descendants
+    agencies: frozenset[str] = frozenset()  # ids of the agency and its descendants
     office_ids: frozenset[str] | None = None  # a manager's offices; None = no office limit
     csrf: str | None = None
 
@@ -69,11 +69,16 @@ class Principal:
 
     @property
     def reads_fleet(self) -> bool:
-        """Fleet views: fingerprints, versions, hardware, seqs, alerts, metrics (whole fleet).
-
-        Agency admins and managers have no fleet view: they read the public projections and
-        their own offices through analytics and the survey (404 outside their scope)."""
+        """Fleet views over the whole fleet: fingerprints, versions, hardware, seqs, alerts,
+        metrics. Agency admins and managers get the same views of their own offices only
+        (``reads_agency_fleet``)."""
         return self.has(FLEET_ROLES)
+
+    @property
+    def reads_agency_fleet(self) -> bool:
+        """Agency admins and managers: the fleet view of their own offices and devices only
+        (other agencies' objects answer 404); fleet-wide views (metrics, quarantine) stay closed."""
+        return self.role in (PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
 
     @property
     def reads_exact_ratings(self) -> bool:
@@ -93,17 +98,18 @@ class Principal:
     def sees_all_offices(self) -> bool:
         return self.kind == "token" or self.role in (PersonRole.OPS, PersonRole.TECHNICIAN)
 
-    def sees_office(self, office_id: str, office_agency: str | None) -> bool:
+    def sees_office(self, office_id: str, office_agency_id: str | None) -> bool:
+        """``office_agency_id`` is the office's ``agency_id`` (migration 9), never free text."""
         if self.sees_all_offices:
             return True
-        if (office_agency or "").lower() not in self.agencies:
+        if office_agency_id is None or office_agency_id not in self.agencies:
             return False
         return self.office_ids is None or office_id in self.office_ids
 
     def sees_agency(self, agency_id: str | None) -> bool:
         if self.role == PersonRole.OPS:
             return True
-        return agency_id is not None and agency_id.lower() in self.agencies
+        return agency_id is not None and agency_id in self.agencies
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -121,16 +127,13 @@ ANONYMOUS = Principal("anonymous")
 
 
 async def agency_subtree(driver: Driver, agency_id: str | None) -> frozenset[str]:
-    """Keys of ``agency_id`` and every agency below it, as offices' ``agency`` field may hold them.
+    """Ids of ``agency_id`` and every agency below it (offices carry ``agency_id``).
 
-    The registry's ``agency`` is free text today: an office belongs to an agency when the text
-    is the agency's id or its Thai or English name, or "Thai (English)", compared in lower case.
     The agency table is small: one read, walked here.
     """
     if agency_id is None:
         return frozenset()
-    rows = await driver.fetch("SELECT agency_id, parent_id, name_th, name_en FROM agencies")
-    by_id = {r["agency_id"]: r for r in rows}
+    rows = await driver.fetch("SELECT agency_id, parent_id FROM agencies")
     children: dict[str, list[str]] = {}
     for r in rows:
         if r["parent_id"] is not None:
@@ -142,14 +145,7 @@ async def agency_subtree(driver: Driver, agency_id: str | None) -> frozenset[str
             if child not in seen:
                 seen.add(child)
                 todo.append(child)
-    keys: set[str] = set()
-    for found in seen:
-        keys.add(found.lower())
-        row = by_id.get(found)
-        if row is not None:
-            th, en = row["name_th"], row["name_en"]
-            keys.update(k.lower() for k in (th, en, f"{th} ({en})"))
-    return frozenset(keys)
+    return frozenset(seen)
 
 
 async def principal_of_person(driver: Driver, person_id: str, csrf: str | None) -> Principal | None:

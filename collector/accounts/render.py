@@ -17,6 +17,7 @@ from collector.accounts.csrf import anonymous_token, set_anonymous_cookie
 from collector.accounts.principal import Principal
 from collector.web.i18n import COOKIE_NAME, LANGS, pick_lang, strings
 from collector.web.i18n_accounts import ACCOUNT_STRINGS
+from collector.web.i18n_managers import MANAGER_STRINGS
 from collector.web.pages import API_PREFIX, STATIC_PREFIX, TEMPLATE_DIR
 
 HERE = Path(__file__).resolve().parent
@@ -34,7 +35,7 @@ def lang_of(request: Request) -> str:
 
 
 def page_strings(lang: str) -> dict[str, str]:
-    return {**strings(lang), **ACCOUNT_STRINGS[lang]}
+    return {**strings(lang), **ACCOUNT_STRINGS[lang], **MANAGER_STRINGS[lang]}
 
 
 def field_error(lang: str, key: str, field: str) -> str:

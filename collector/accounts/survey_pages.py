@@ -40,7 +40,7 @@ async def _office(driver: Driver, principal: Principal | None, office_id: str) -
     if principal is None or principal.role not in ROLES:
         return None
     row = await driver.fetchrow("SELECT * FROM offices WHERE office_id = ?", office_id)
-    if row is None or not principal.sees_office(office_id, row["agency"]):
+    if row is None or not principal.sees_office(office_id, row["agency_id"]):
         return None
     return row
 

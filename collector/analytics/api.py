@@ -20,9 +20,19 @@ from collector.analytics.exports import (
     trend_table,
 )
 from collector.analytics.filters import DateRange, date_range
-from collector.analytics.reports import distribution, heatmap, ranking, rollup_rows, trend
+from collector.analytics.reports import (
+    day_rows,
+    distribution,
+    heatmap,
+    heatmap_rows,
+    office_rows,
+    ranking,
+    score_rows,
+    trend,
+)
 from collector.analytics.sessions import session_report
 from collector.api.deps import DriverDep, get_principal
+from collector.managers.exports import MANAGER_REPORTS, ManagerReport, manager_table
 from collector.storage import Driver
 
 router = APIRouter(
@@ -38,21 +48,23 @@ ROLES = (PersonRole.OPS, PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
 Grain = Literal["day", "week", "month"]
 
 
-async def _offices(driver: Driver, principal: Principal, office_id: str | None) -> dict[str, str]:
+async def report_offices(
+    driver: Driver, principal: Principal, office_id: str | None
+) -> dict[str, str]:
     """{office_id: Thai name} the report covers: one office (404 outside scope) or all in scope."""
     allow(principal, *ROLES)
     if office_id is not None:
         row = await office_in_scope(driver, principal, office_id)
         return {row["office_id"]: row["name_th"]}
-    rows = await driver.fetch("SELECT office_id, agency, name_th FROM offices")
+    rows = await driver.fetch("SELECT office_id, agency_id, name_th FROM offices")
     return {
         r["office_id"]: r["name_th"]
         for r in rows
-        if principal.sees_office(r["office_id"], r["agency"])
+        if principal.sees_office(r["office_id"], r["agency_id"])
     }
 
 
-def _filters(
+def report_filters(
     report: str, office_id: str | None, period: DateRange, k: int
 ) -> list[tuple[str, Any]]:
     return [
@@ -75,11 +87,15 @@ async def get_heatmap(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    cells = heatmap(await rollup_rows(driver, offices, period), k)
-    return {"filters": dict(_filters("heatmap", office_id, period, k)), "k": k, "cells": cells}
+    cells = heatmap(await heatmap_rows(driver, offices, period), k)
+    return {
+        "filters": dict(report_filters("heatmap", office_id, period, k)),
+        "k": k,
+        "cells": cells,
+    }
 
 
 @router.get("/ranking", summary="Offices ranked with sample-size shrinkage (k-anonymised)")
@@ -90,14 +106,14 @@ async def get_ranking(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, None)
+    offices = await report_offices(driver, principal, None)
     period = date_range(from_, to)
     s = ctx.settings
     report = ranking(
-        await rollup_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
+        await office_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
     )
     return {
-        "filters": dict(_filters("ranking", None, period, s.k_anonymity)),
+        "filters": dict(report_filters("ranking", None, period, s.k_anonymity)),
         "k": s.k_anonymity,
         **report,
     }
@@ -114,11 +130,11 @@ async def get_trend(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    points = trend(await rollup_rows(driver, offices, period), grain, k)
-    filters = dict(_filters("trend", office_id, period, k))
+    points = trend(await day_rows(driver, offices, period), grain, k)
+    filters = dict(report_filters("trend", office_id, period, k))
     return {"filters": {**filters, "grain": grain}, "k": k, "points": points}
 
 
@@ -132,12 +148,12 @@ async def get_distribution(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
-    items = distribution(await rollup_rows(driver, offices, period), k)
+    items = distribution(await score_rows(driver, offices, period), k)
     return {
-        "filters": dict(_filters("distribution", office_id, period, k)),
+        "filters": dict(report_filters("distribution", office_id, period, k)),
         "k": k,
         "counts": items,
     }
@@ -153,11 +169,11 @@ async def get_sessions(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
     k = ctx.settings.k_anonymity
     report = await session_report(driver, sorted(offices), period, k)
-    return {"filters": dict(_filters("sessions", office_id, period, k)), "k": k, **report}
+    return {"filters": dict(report_filters("sessions", office_id, period, k)), "k": k, **report}
 
 
 @router.get("/export", summary="A report as CSV (UTF-8 BOM) or XLSX, filters in the header rows")
@@ -166,7 +182,9 @@ async def export(
     driver: DriverDep,
     ctx: ContextDep,
     principal: CallerDep,
-    report: Annotated[Literal["heatmap", "ranking", "trend", "distribution"], Query()],
+    report: Annotated[
+        Literal["heatmap", "ranking", "trend", "distribution"] | ManagerReport, Query()
+    ],
     grain: Annotated[Grain, Query()] = "day",
     format_: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
     office_id: OfficeQuery = None,
@@ -176,21 +194,23 @@ async def export(
     s = ctx.settings
     if report == "ranking":
         office_id = None
-    offices = await _offices(driver, principal, office_id)
+    offices = await report_offices(driver, principal, office_id)
     period = date_range(from_, to)
-    rows = await rollup_rows(driver, offices, period)
     k = s.k_anonymity
     table: Table
-    if report == "heatmap":
-        table = heatmap_table(heatmap(rows, k))
+    if report in MANAGER_REPORTS:
+        table = await manager_table(driver, report, offices, period, grain=grain, k=k)  # type: ignore[arg-type]
+    elif report == "heatmap":
+        table = heatmap_table(heatmap(await heatmap_rows(driver, offices, period), k))
     elif report == "trend":
-        table = trend_table(trend(rows, grain, k))
+        table = trend_table(trend(await day_rows(driver, offices, period), grain, k))
     elif report == "distribution":
-        table = distribution_table(distribution(rows, k))
+        table = distribution_table(distribution(await score_rows(driver, offices, period), k))
     else:
+        rows = await office_rows(driver, offices, period)
         table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
-    filters = _filters(report, office_id, period, k)
-    if report == "trend":
+    filters = report_filters(report, office_id, period, k)
+    if report in ("trend", "zero-copy"):
         filters.append(("grain", grain))
     name = f"{report}-{period.start}-{period.end}"
     if format_ == "csv":

@@ -12,49 +12,97 @@ weight (``CF_RANKING_PRIOR_WEIGHT``): offices with few ratings are pulled toward
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from collector.analytics.filters import BANGKOK, DateRange
+from collector.analytics.filters import DateRange
 from collector.storage import Driver, Row
 
 FORMULA = "RS = (M·W + m·n) / (W + n)"
+EPOCH = date(1970, 1, 1)
 
 
 def normalised(score: int, scale: int) -> float:
     return 1 + 4 * (score - 1) / (scale - 1)
 
 
-async def rollup_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
+# Thai time is UTC+7 all year: local hour, day and weekday are integer arithmetic on hour_ms,
+# the same in SQLite and PostgreSQL (1970-01-01 was a Thursday: weekday 3, Monday = 0).
+_LOCAL = "(hour_ms + 25200000)"
+LOCAL_DAY = f"({_LOCAL} / 86400000)"
+LOCAL_HOUR = f"(({_LOCAL} / 3600000) % 24)"
+WEEKDAY = f"(({_LOCAL} / 86400000 + 3) % 7)"
+VALUE = "(1 + 4.0 * (score - 1) / (scale - 1))"
+SUMS = (
+    f"sum(n) AS n, sum(n * {VALUE}) AS total, "
+    "sum(CASE WHEN verified = 1 THEN n ELSE 0 END) AS verified"
+)
+
+
+async def _sums(driver: Driver, offices: Iterable[str], period: DateRange, keys: str) -> list[Row]:
+    """Rollups of ``offices`` in ``period`` summed per ``keys`` (SQL expressions named above):
+    the database does the summing, so a report reads one row per cell, not per device-hour."""
     ids = sorted(set(offices))
     if not ids:
         return []
     marks = ", ".join("?" for _ in ids)
-    sql = (  # only "?" placeholders are joined in
-        "SELECT office_id, hour_ms, scale, score, verified, sum(n) AS n FROM rating_rollups "  # noqa: S608
-        "WHERE office_id IN (" + marks + ") AND hour_ms >= ? AND hour_ms < ? "
-        "GROUP BY office_id, hour_ms, scale, score, verified"
+    named = ", ".join(f"{expr} AS {name}" for name, expr in _KEYS[keys])
+    group = ", ".join(expr for _name, expr in _KEYS[keys])
+    sql = (  # only "?" placeholders and the constant expressions above are joined in
+        f"SELECT {named}, {SUMS} FROM rating_rollups "  # noqa: S608
+        f"WHERE office_id IN ({marks}) AND hour_ms >= ? AND hour_ms < ? GROUP BY {group}"
     )
-    return await driver.fetch(
-        sql,
-        *ids,
-        period.start_ms,
-        period.end_ms,
+    return await driver.fetch(sql, *ids, period.start_ms, period.end_ms)
+
+
+_KEYS = {
+    "cell": (("weekday", WEEKDAY), ("hour", LOCAL_HOUR)),
+    "score": (("scale", "scale"), ("score", "score")),
+}
+
+
+async def heatmap_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
+    return await _sums(driver, offices, period, "cell")
+
+
+async def _day_sums(
+    driver: Driver, offices: Iterable[str], period: DateRange, key: str
+) -> list[Row]:
+    """From ``rating_office_days`` (one row per office and Thai day, kept by triggers from the
+    rollups, migration 9): a ranking over thousands of offices reads offices × days rows."""
+    ids = sorted(set(offices))
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    sql = (  # only "?" placeholders and a constant column name are joined in
+        f"SELECT {key}, sum(n) AS n, sum(total) AS total, sum(verified) AS verified "  # noqa: S608
+        f"FROM rating_office_days WHERE office_id IN ({marks}) AND day >= ? AND day < ? "
+        f"GROUP BY {key}"
     )
+    first = (period.start_ms + 25_200_000) // 86_400_000
+    after = (period.end_ms + 25_200_000) // 86_400_000
+    return await driver.fetch(sql, *ids, first, after)
+
+
+async def office_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
+    return await _day_sums(driver, offices, period, "office_id")
+
+
+async def day_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
+    return await _day_sums(driver, offices, period, "day")
+
+
+async def score_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
+    return await _sums(driver, offices, period, "score")
 
 
 def heatmap(rows: list[Row], k: int) -> list[dict[str, Any]]:
-    """168 cells, Monday 00:00 first (Thai time)."""
-    sums: dict[tuple[int, int], list[float]] = {}
-    for r in rows:
-        local = datetime.fromtimestamp(r["hour_ms"] / 1000, BANGKOK)
-        cell = sums.setdefault((local.weekday(), local.hour), [0, 0.0])
-        cell[0] += int(r["n"])
-        cell[1] += int(r["n"]) * normalised(r["score"], r["scale"])
+    """168 cells, Monday 00:00 first (Thai time), from :func:`heatmap_rows`."""
+    sums = {(int(r["weekday"]), int(r["hour"])): (int(r["n"]), float(r["total"])) for r in rows}
     cells = []
     for weekday in range(7):
         for hour in range(24):
-            n, total = sums.get((weekday, hour), [0, 0.0])
+            n, total = sums.get((weekday, hour), (0, 0.0))
             hidden = 0 < n < k
             cells.append(
                 {
@@ -69,12 +117,8 @@ def heatmap(rows: list[Row], k: int) -> list[dict[str, Any]]:
 
 
 def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float) -> dict[str, Any]:
-    per: dict[str, list[float]] = {}
-    for r in rows:
-        entry = per.setdefault(r["office_id"], [0, 0.0, 0])
-        entry[0] += int(r["n"])
-        entry[1] += int(r["n"]) * normalised(r["score"], r["scale"])
-        entry[2] += int(r["n"]) if r["verified"] else 0
+    """From :func:`office_rows`."""
+    per = {r["office_id"]: (int(r["n"]), float(r["total"]), int(r["verified"])) for r in rows}
     total_n = sum(e[0] for e in per.values())
     overall = sum(e[1] for e in per.values()) / total_n if total_n else None
     offices: list[dict[str, Any]] = []
@@ -91,6 +135,7 @@ def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float)
                 "verified_share": None if hidden else round(verified / n, 4),
                 "score": None if hidden or shrunk is None else round(shrunk, 3),
                 "suppressed": hidden,
+                "rank": None,  # set below for the offices shown
             }
         )
     offices.sort(key=lambda o: (o["score"] is None, -float(o["score"] or 0), str(o["office_id"])))
@@ -104,8 +149,8 @@ def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float)
     }
 
 
-def _bucket(hour_ms: int, grain: str) -> str:
-    local = datetime.fromtimestamp(hour_ms / 1000, BANGKOK).date()
+def _bucket(day: int, grain: str) -> str:
+    local = EPOCH + timedelta(days=day)
     if grain == "week":
         return (local - timedelta(days=local.weekday())).isoformat()  # the week's Monday
     if grain == "month":
@@ -114,13 +159,14 @@ def _bucket(hour_ms: int, grain: str) -> str:
 
 
 def trend(rows: list[Row], grain: str, k: int) -> list[dict[str, Any]]:
-    """Per day, week (Monday) or month: ratings, mean (1..5), verified share; < k suppressed."""
+    """Per day, week (Monday) or month, from :func:`day_rows`: ratings, mean (1..5), verified
+    share; < k suppressed."""
     per: dict[str, list[float]] = {}
     for r in rows:
-        entry = per.setdefault(_bucket(r["hour_ms"], grain), [0, 0.0, 0])
+        entry = per.setdefault(_bucket(int(r["day"]), grain), [0, 0.0, 0])
         entry[0] += int(r["n"])
-        entry[1] += int(r["n"]) * normalised(r["score"], r["scale"])
-        entry[2] += int(r["n"]) if r["verified"] else 0
+        entry[1] += float(r["total"])
+        entry[2] += int(r["verified"])
     points = []
     for period, (n, total, verified) in sorted(per.items()):
         hidden = n < k
@@ -137,15 +183,18 @@ def trend(rows: list[Row], grain: str, k: int) -> list[dict[str, Any]]:
 
 
 def distribution(rows: list[Row], k: int) -> list[dict[str, Any]]:
-    """Ratings per (scale, score); counts below k (but above 0) suppressed."""
-    counts: dict[tuple[int, int], int] = {}
-    for r in rows:
-        key = (int(r["scale"]), int(r["score"]))
-        counts[key] = counts.get(key, 0) + int(r["n"])
+    """Ratings per (scale, score), from :func:`score_rows`; counts below k (but above 0)
+    suppressed."""
     out = []
-    for (scale, score), n in sorted(counts.items()):
+    for r in sorted(rows, key=lambda r: (int(r["scale"]), int(r["score"]))):
+        n = int(r["n"])
         hidden = n < k
         out.append(
-            {"scale": scale, "score": score, "n": None if hidden else n, "suppressed": hidden}
+            {
+                "scale": int(r["scale"]),
+                "score": int(r["score"]),
+                "n": None if hidden else n,
+                "suppressed": hidden,
+            }
         )
     return out

@@ -40,7 +40,8 @@ async def stamp_and_roll_up(tx: Tx, event_ids: Sequence[str]) -> int:
         return 0
     rows = await tx.fetch(
         "SELECT coalesce(office_id, '') AS office_id, device_id, "
-        "(ts_ms / 3600000) * 3600000 AS hour_ms, scale, score, verified, count(*) AS n "
+        "(ts_ms / 3600000) * 3600000 AS hour_ms, scale, score, verified, count(*) AS n, "
+        "coalesce(max(counter_label), '') AS counter_label "
         "FROM events WHERE rollup_mark = ? AND type = 'rating' AND score IS NOT NULL "
         "GROUP BY coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, "
         "scale, score, verified",
@@ -48,9 +49,10 @@ async def stamp_and_roll_up(tx: Tx, event_ids: Sequence[str]) -> int:
     )
     if rows:
         await tx.executemany(
-            "INSERT INTO rating_rollups (office_id, device_id, hour_ms, scale, score, verified, n) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (office_id, device_id, hour_ms, scale, "
-            "score, verified) DO UPDATE SET n = rating_rollups.n + excluded.n",
+            "INSERT INTO rating_rollups (office_id, device_id, hour_ms, scale, score, verified, "
+            "n, counter_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (office_id, "
+            "device_id, hour_ms, scale, score, verified) "
+            "DO UPDATE SET n = rating_rollups.n + excluded.n",
             [
                 (
                     r["office_id"],
@@ -60,6 +62,7 @@ async def stamp_and_roll_up(tx: Tx, event_ids: Sequence[str]) -> int:
                     r["score"],
                     int(r["verified"] or 0),
                     int(r["n"]),
+                    r["counter_label"],
                 )
                 for r in rows
             ],

@@ -22,6 +22,7 @@ from collector.api.routes import services as services_routes
 from collector.cases import api as cases_api
 from collector.config import Settings
 from collector.feedback.install import install as install_feedback
+from collector.managers.install import install as install_managers
 from collector.runtime import Collector
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def create_app(
         app.include_router(router)
     install_accounts(app)
     install_feedback(app)  # issue 11: counter QR codes, the phone form, comments
+    install_managers(app)  # issue 12: breakdowns, zero copy over time, office alerts
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

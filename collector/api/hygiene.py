@@ -9,7 +9,11 @@ Rate limits use the ``limits`` library (moving window, in process memory: each c
 process counts on its own, which is what a single-node proxy set-up needs). A request without a
 token counts against its client address (``CF_RATE_LIMIT_PUBLIC``); with a token against that
 token (``CF_RATE_LIMIT_TOKEN``), and every refused token (401) against the address
-(``CF_RATE_LIMIT_AUTH_FAILURES``), so guessing tokens is slow too. Health probes are not
+(``CF_RATE_LIMIT_AUTH_FAILURES``), so guessing tokens is slow too. A request with a login
+session cookie counts against that session (``CF_RATE_LIMIT_SESSION``: several managers behind
+one office address do not share the public bucket) and against a wider bucket of cookie
+requests per address (``CF_RATE_LIMIT_SESSION_ADDRESS``: made-up cookies cannot buy unlimited
+buckets; login and password forms are slowed further by accounts/throttle.py). Health probes are not
 limited. Behind the TLS proxy the client address is the one the proxy forwards (uvicorn
 trusts ``X-Forwarded-For`` from 127.0.0.1 only).
 """
@@ -20,6 +24,7 @@ import hashlib
 import logging
 import math
 import time
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from limits import RateLimitItem, parse_many
@@ -29,6 +34,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from collector.accounts.sessions import SESSION_COOKIE
 from collector.config import Settings
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,6 +90,8 @@ class RateLimits:
         self._public = parse_many(settings.rate_limit_public)
         self._token = parse_many(settings.rate_limit_token)
         self._failures = parse_many(settings.rate_limit_auth_failures)
+        self._session = parse_many(settings.rate_limit_session)
+        self._session_address = parse_many(settings.rate_limit_session_address)
 
     def _refused(self, items: list[RateLimitItem], key: str) -> float | None:
         """Seconds to wait when any of ``items`` is exhausted for ``key`` (then nothing counts),
@@ -106,6 +114,17 @@ class RateLimits:
             wait = self._blocked(self._failures, f"fail:{address}")
             if wait is None:
                 wait = self._refused(self._token, f"token:{digest}")
+        elif cookie := _session_cookie(scope):
+            # People on the pages: their own bucket per session (several managers behind one
+            # office address do not share the public one), and a wider one per address, so
+            # made-up cookies cannot buy unlimited buckets.
+            digest = hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()[:24]
+            wait = self._blocked(self._session_address, f"cookies:{address}")
+            if wait is None:
+                wait = self._refused(self._session, f"session:{digest}")
+            if wait is None:
+                for item in self._session_address:
+                    self._limiter.hit(item, f"cookies:{address}")
         else:
             wait = self._refused(self._public, f"ip:{address}")
         if wait is not None:
@@ -137,6 +156,19 @@ class RateLimits:
             headers={"Retry-After": str(seconds)},
         )
         await response(scope, receive, send)
+
+
+def _session_cookie(scope: Scope) -> str | None:
+    cookies = Headers(scope=scope).get("cookie")
+    if not cookies or SESSION_COOKIE not in cookies:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookies)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and morsel.value else None
 
 
 def install(app: Any, settings: Settings) -> None:

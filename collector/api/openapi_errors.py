@@ -111,6 +111,9 @@ EXTRA: dict[tuple[str, str], dict[int, dict[str, Any] | None]] = {
     ("get", "/api/v1/analytics/trend"): {404: None},
     ("get", "/api/v1/analytics/distribution"): {404: None},
     ("get", "/api/v1/analytics/sessions"): {404: None},
+    ("get", "/api/v1/analytics/breakdown"): {404: None},
+    ("get", "/api/v1/analytics/zero-copy"): {404: None},
+    ("get", "/api/v1/analytics/alerts"): {404: None},
     ("get", "/api/v1/analytics/export"): {404: None, 200: _EXPORT},
 }
 

@@ -42,7 +42,7 @@ def _ms(value: Any) -> str | None:
     description=(
         "No credential: the body is signed like the webhook (a failed check answers 403). "
         f"Headers: `{TIMESTAMP_HEADER}` (unix seconds, within "
-        "CF_CASES_CALLBACK_WINDOW_S of now) and `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
+        f"CF_CASES_CALLBACK_WINDOW_S of now) and `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
         "'<timestamp>.<body>' with CF_CASES_WEBHOOK_SECRET>`. The same signed request twice is "
         "refused (409, replay). A case moves forward only: accepted (with the centre's reference) "
         "then closed (with the outcome)."

@@ -145,8 +145,8 @@ async def _comment_in_scope(driver: Driver, principal: Principal, comment_id: st
     office_id = await store.comment_office(driver, comment_id)
     if office_id is None:
         raise HTTPException(404, f"comment_id: no comment {comment_id}")
-    row = await driver.fetchrow("SELECT agency FROM offices WHERE office_id = ?", office_id)
-    if not principal.sees_office(office_id, row["agency"] if row else None):
+    row = await driver.fetchrow("SELECT agency_id FROM offices WHERE office_id = ?", office_id)
+    if not principal.sees_office(office_id, row["agency_id"] if row else None):
         raise HTTPException(404, f"comment_id: no comment {comment_id}")
     return office_id
 

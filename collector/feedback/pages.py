@@ -168,12 +168,12 @@ async def _office_page(
     if principal is None:
         return None, None, RedirectResponse(f"/login?next={after}", status_code=303)
     row = await driver.fetchrow(
-        "SELECT office_id, agency, name_th, name_en FROM offices WHERE office_id = ?", office_id
+        "SELECT office_id, agency_id, name_th, name_en FROM offices WHERE office_id = ?", office_id
     )
     if (
         principal.role not in ROLES
         or row is None
-        or not principal.sees_office(office_id, row["agency"])
+        or not principal.sees_office(office_id, row["agency_id"])
     ):
         return principal, None, render(request, "not_found.html", principal=principal, status=404)
     return principal, row, None

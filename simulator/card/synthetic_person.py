@@ -7,10 +7,12 @@ Synthetic only: the default citizen id uses province code 99, which does not exi
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.card import moi_layout
 from agent.card.card_text import encode_card_text
@@ -18,6 +20,27 @@ from agent.card.citizen_id import mask_citizen_id
 
 # A tiny JPEG-shaped placeholder: start marker, a comment, end marker.
 _PHOTO = b"\xff\xd8\xff\xfe\x00\x0bsynthetic\xff\xd9"
+PhotoKind = Literal["placeholder", "silhouette", "none"]
+
+
+@cache
+def silhouette_jpeg() -> bytes:
+    """A drawn 148 x 178 head-and-shoulders outline (no one's face), as the card stores it."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415 - only the officer-view tests draw it
+
+    image = Image.new("RGB", (148, 178), (214, 226, 240))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((44, 28, 104, 100), fill=(120, 120, 130))
+    draw.pieslice((14, 104, 134, 230), 180, 360, fill=(120, 120, 130))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def photo_bytes(kind: PhotoKind) -> bytes:
+    if kind == "none":
+        return b""
+    return silhouette_jpeg() if kind == "silhouette" else _PHOTO
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,7 @@ class SyntheticPerson:
     issuer: str = "สำนักทะเบียนอำเภอทดสอบ/จังหวัดทดสอบ"
     request_no: str = "99990000000000000001"
     card_number: str = "99990000000001"
+    photo: PhotoKind = "placeholder"
 
     def __repr__(self) -> str:
         return (
@@ -64,7 +88,7 @@ class SyntheticPerson:
         put(moi_layout.ISSUE_DATE, self.issue_date.encode("ascii"))
         put(moi_layout.EXPIRY_DATE, self.expiry_date.encode("ascii"))
         put(moi_layout.UNKNOWN_0177, b"0101")
-        photo = _PHOTO.ljust(moi_layout.PHOTO.length, b"\x00")
+        photo = photo_bytes(self.photo).ljust(moi_layout.PHOTO.length, b"\x00")
         data[moi_layout.PHOTO.offset : moi_layout.PHOTO.offset + len(photo)] = photo
         put(moi_layout.ADDRESS, encode_card_text(self.address, 160))
         put(moi_layout.CARD_NUMBER, self.card_number.encode("ascii"))

@@ -176,6 +176,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--birth-date", help="YYYYMMDD, Buddhist era, 00 parts allowed")
     parser.add_argument("--expiry-date", help="YYYYMMDD, Buddhist era, or 99999999")
     parser.add_argument("--sex", choices=["1", "2"])
+    parser.add_argument(
+        "--photo", choices=["placeholder", "silhouette", "none"], help="the photo area's content"
+    )
     parser.add_argument("--atr", default="3b79", help=f"{', '.join(ATRS)} or hex bytes")
     parser.add_argument("--get-response-p2", type=int, choices=[0, 1])
     parser.add_argument("--apdu-delay-ms", type=float, default=0.0)
@@ -199,7 +202,7 @@ def _build(args: argparse.Namespace) -> VirtualThaiCard:
     person = SyntheticPerson.from_file(args.person) if args.person else SyntheticPerson()
     changes = {
         name: getattr(args, name)
-        for name in ("citizen_id", "birth_date", "expiry_date", "sex")
+        for name in ("citizen_id", "birth_date", "expiry_date", "sex", "photo")
         if getattr(args, name) is not None
     }
     person = person.with_changes(**changes)

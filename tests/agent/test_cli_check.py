@@ -43,7 +43,10 @@ def test_check_all_good(tmp_path: Path, mosquitto: MosquittoBroker, gpsd_mt3339:
     config = write_toml(tmp_path / "agent.toml", data)
     proc = check(config, "--skip", "clock")
     got = lines(proc)
-    assert list(got) == ["config", "reader", "card", "broker", "gps", "leds", "clock"]
+    assert list(got) == [
+        "config", "reader", "card", "broker", "gps", "leds", "clock", "officer_view", "printer"
+    ]  # fmt: skip
+    assert got["officer_view"].startswith("ok off")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert got["broker"].startswith("ok connected to 127.0.0.1")
     assert got["gps"].startswith("ok 3d fix")

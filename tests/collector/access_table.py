@@ -43,6 +43,17 @@ def fleet(status: int = 200) -> Expect:
     return roles(status, "viewer", "technician", "ops", "ops_person", "tech_person")
 
 
+def fleet_and_agency(status: int = 200) -> Expect:
+    """Fleet views scoped by agency: the whole fleet for fleet roles, own offices for A's and B's
+    people (a list: B's manager gets 200 with B's objects only)."""
+    return roles(status, "viewer", "technician", "ops", "ops_person", "tech_person", *AGENCY_PEOPLE)
+
+
+def agency_object(status: int = 200) -> Expect:
+    """One object of agency A on a public route: everyone, but B's manager gets 404."""
+    return {**public(status), "manager_b": 404}
+
+
 def registrar(status: int = 200) -> Expect:
     return roles(status, "technician", "ops", "ops_person", "tech_person")
 
@@ -124,7 +135,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
     ("GET", "/metrics"): (fleet(), get("/metrics")),
     # The registry: public projections for everyone, the fleet view for fleet roles.
     ("GET", "/api/v1/offices"): (public(), get("/api/v1/offices")),
-    ("GET", "/api/v1/offices/{office_id}"): (public(), get(OFFICE)),
+    ("GET", "/api/v1/offices/{office_id}"): (agency_object(), get(OFFICE)),
     ("POST", "/api/v1/offices"): (registrar(201), send("/api/v1/offices", office_body)),
     ("PUT", "/api/v1/offices/{office_id}"): (
         registrar(),
@@ -141,7 +152,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
     ("DELETE", "/api/v1/offices/{office_id}/pin"): (ops_only(), get(f"{OFFICE}/pin")),
     ("GET", "/api/v1/devices"): (public(), get("/api/v1/devices")),
     ("POST", "/api/v1/devices"): (registrar(201), send("/api/v1/devices", device_body)),
-    ("GET", "/api/v1/devices/{device_id}"): (public(), get(DEVICE)),
+    ("GET", "/api/v1/devices/{device_id}"): (agency_object(), get(DEVICE)),
     ("PUT", "/api/v1/devices/{device_id}"): (
         registrar(),
         send(DEVICE, lambda _c: {"device_id": "dev-a", "office_id": "office-a"}),
@@ -157,7 +168,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
     ),
     ("GET", "/api/v1/devices/{device_id}/commands"): (ops_only(), get(f"{DEVICE}/commands")),
     ("GET", "/api/v1/ratings/summary"): (public(), get("/api/v1/ratings/summary")),
-    ("GET", "/api/v1/alerts"): (fleet(), get("/api/v1/alerts")),
+    ("GET", "/api/v1/alerts"): (fleet_and_agency(), get("/api/v1/alerts")),
     ("GET", "/api/v1/dead-letters"): (ops_only(), get("/api/v1/dead-letters")),
     ("GET", "/api/v1/quarantine"): (fleet(), get("/api/v1/quarantine")),
     ("GET", "/api/v1/audit"): (ops_only(), get("/api/v1/audit")),
@@ -242,6 +253,26 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
     ("GET", "/api/v1/analytics/distribution"): (
         office_scoped(),
         get("/api/v1/analytics/distribution?office_id=office-a"),
+    ),
+    ("GET", "/api/v1/analytics/breakdown"): (
+        office_scoped(),
+        get("/api/v1/analytics/breakdown?office_id=office-a&by=counter"),
+    ),
+    ("GET", "/api/v1/analytics/zero-copy"): (
+        office_scoped(),
+        get("/api/v1/analytics/zero-copy?office_id=office-a"),
+    ),
+    ("GET", "/api/v1/analytics/alerts"): (
+        office_scoped(),
+        get("/api/v1/analytics/alerts?office_id=office-a"),
+    ),
+    ("GET", "/api/v1/offices/{office_id}/alert-settings"): (
+        office_scoped(),
+        get(f"{OFFICE}/alert-settings"),
+    ),
+    ("PUT", "/api/v1/offices/{office_id}/alert-settings"): (
+        office_scoped(),
+        send(f"{OFFICE}/alert-settings", lambda c: {"email": f"{slug(c)}@example.go.th"}),
     ),
     ("GET", "/api/v1/analytics/sessions"): (
         office_scoped(),

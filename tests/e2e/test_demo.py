@@ -207,6 +207,11 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
     assert me["role"] == "manager"
     assert len(me["office_ids"]) == min(3, len(offices))
     assert set(me["office_ids"]) <= offices
+    # Their analytics: the page opens, and the ranking holds their offices only (the simulated
+    # counters' ratings, k-anonymised).
+    assert api.get("/analytics").status_code == 200
+    ranked = api.get("/api/v1/analytics/ranking").json()["offices"]
+    assert {o["office_id"] for o in ranked} <= set(me["office_ids"])
 
     # The printed counter QR link opens the citizen's form of one of the manager's offices.
     qr_link = re.search(r"Counter QR\s+(http://\S+/f/(k\d+\.([a-z0-9-]+)\.\S+))", demo.output)

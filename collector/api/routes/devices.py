@@ -1,8 +1,10 @@
 """Devices: the public projection or the fleet view (by caller), registration, commands (ops).
 
-Anonymous callers (and any role outside the fleet roles) see registered devices only, with
+Anonymous callers (and any role without a fleet view) see registered devices only, with
 ``device_id``, ``office_id``, ``counter_label`` and ``online``; viewer, technician and ops see the
-fleet view (fingerprints, versions, heartbeat, seqs, and unregistered devices too).
+fleet view (fingerprints, versions, heartbeat, seqs, and unregistered devices too); agency admins
+and managers see the fleet view of their own offices' devices, and another agency's device
+answers 404.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from collector.accounts.guards import visible_offices
+from collector.accounts.principal import Principal
 from collector.api.deps import (
     CollectorDep,
     DriverDep,
@@ -28,6 +32,7 @@ from collector.api.deps import (
 from collector.fleet import device_rows, device_view, iso, public_device_view
 from collector.registry import DeviceIn, DevicePatch, Latitude, Longitude
 from collector.registry_writes import create_device, put_device, update_device
+from collector.storage import Driver
 from protocols import (
     Channel,
     Identify,
@@ -68,13 +73,27 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@router.get("", summary="Devices: the public projection, or the fleet view with a fleet role")
+async def _fleet_scope(driver: Driver, principal: Principal) -> tuple[bool, frozenset[str] | None]:
+    """(fleet view?, office ids it is limited to): fleet roles see every device, agency people
+    the devices of their own offices, everyone else the public projection."""
+    if principal.reads_fleet:
+        return True, None
+    if principal.reads_agency_fleet:
+        return True, await visible_offices(driver, principal)
+    return False, None
+
+
+@router.get("", summary="Devices: the public projection, or the fleet view (scoped) by role")
 async def list_devices(
     driver: DriverDep, settings: SettingsDep, page: PageDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    fleet = principal.reads_fleet
+    fleet, offices = await _fleet_scope(driver, principal)
     rows = await device_rows(
-        driver, limit=page.limit, offset=page.offset, registered_only=not fleet
+        driver,
+        limit=page.limit,
+        offset=page.offset,
+        registered_only=offices is not None or not fleet,
+        office_ids=offices,
     )
     now_ms = _now_ms()
     view = device_view if fleet else public_device_view
@@ -89,10 +108,17 @@ async def list_devices(
 async def one_device(
     device_id: DevicePath, driver: DriverDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    fleet = principal.reads_fleet
-    rows = await device_rows(driver, device_id=device_id, registered_only=not fleet)
+    fleet, offices = await _fleet_scope(driver, principal)
+    rows = await device_rows(
+        driver,
+        device_id=device_id,
+        registered_only=offices is not None or not fleet,
+        office_ids=offices,
+    )
     if not rows:
         what = "neither registered nor heard of" if fleet else "not registered"
+        if offices is not None:
+            what = "not registered at an office of yours"
         raise HTTPException(404, f"device_id: device {device_id!r} is {what}")
     if not fleet:
         return public_device_view(rows[0], settings, _now_ms())

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.api.deps import DriverDep, OpsDep, PageDep, RegistrarDep, SettingsDep, get_principal
+from collector.accounts.guards import visible_offices
+from collector.api.deps import (
+    DriverDep,
+    OpsDep,
+    PageDep,
+    PrincipalDep,
+    RegistrarDep,
+    SettingsDep,
+    get_principal,
+)
 from collector.audit import record
 from collector.pins import clear_manual_pin, effective_pin, pin_flags, set_manual_pin
 from collector.registry import (
@@ -62,6 +71,7 @@ async def _features(driver: Driver, settings: Any, offices: list[Row]) -> list[d
                     "name_th": o["name_th"],
                     "name_en": o["name_en"],
                     "agency": o["agency"],
+                    "agency_id": o.get("agency_id"),
                     "province": o["province"],
                     "address": o["address"],
                     "pin_source": pin[2] if pin else None,
@@ -85,9 +95,18 @@ async def _features(driver: Driver, settings: Any, offices: list[Row]) -> list[d
 
 
 @router.get("", summary="Office pins as a GeoJSON FeatureCollection (Point [lon, lat])")
-async def list_offices(driver: DriverDep, settings: SettingsDep, page: PageDep) -> dict[str, Any]:
+async def list_offices(
+    driver: DriverDep, settings: SettingsDep, page: PageDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Every office; an agency admin or manager gets the offices of their scope only."""
+    sql, args = "SELECT * FROM offices", []
+    scope = await visible_offices(driver, principal) if principal.reads_agency_fleet else None
+    if scope is not None:
+        ids = sorted(scope) or [""]
+        sql += " WHERE office_id IN (" + ", ".join("?" for _ in ids) + ")"
+        args.extend(ids)
     offices = await driver.fetch(
-        "SELECT * FROM offices ORDER BY office_id LIMIT ? OFFSET ?", page.limit, page.offset
+        sql + " ORDER BY office_id LIMIT ? OFFSET ?", *args, page.limit, page.offset
     )
     features = await _features(driver, settings, offices)
     return {
@@ -99,9 +118,12 @@ async def list_offices(driver: DriverDep, settings: SettingsDep, page: PageDep) 
 
 @router.get("/{office_id}", summary="One office as a GeoJSON Feature")
 async def one_office(
-    office_id: OfficePath, driver: DriverDep, settings: SettingsDep
+    office_id: OfficePath, driver: DriverDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
+    """404 for an office that does not exist, or (agency people) of another agency."""
     office = await get_office(driver, office_id)
+    if principal.reads_agency_fleet and not principal.sees_office(office_id, office["agency_id"]):
+        raise HTTPException(404, f"office_id: no office {office_id}")
     return (await _features(driver, settings, [office]))[0]
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from collector.accounts.guards import CallerDep, visible_offices
 from collector.api.deps import DriverDep, FleetDep, OpsDep, PageDep, SettingsDep, get_principal
 from collector.audit import entries
 from collector.fleet import alert_dict, compute_alerts, iso
@@ -17,15 +18,28 @@ from collector.registry import quarantine
 router = APIRouter(prefix="/api/v1", tags=["ops"], dependencies=[Depends(get_principal)])
 
 
-@router.get("/alerts", summary="Current fleet alerts (viewer, technician, ops)")
+@router.get(
+    "/alerts", summary="Current fleet alerts (viewer, technician, ops; agency people: own offices)"
+)
 async def alerts(
     driver: DriverDep,
     settings: SettingsDep,
     page: PageDep,
-    _fleet: FleetDep,
+    principal: CallerDep,
     kind: Annotated[str | None, Query(description="only this kind")] = None,
 ) -> dict[str, Any]:
-    found = [a for a in await compute_alerts(driver, settings) if kind is None or a.kind == kind]
+    scope: frozenset[str] | None = None
+    if not principal.reads_fleet:
+        if not principal.reads_agency_fleet:
+            raise HTTPException(
+                403, f"Authorization: the fleet view is not for role {principal.role}"
+            )
+        scope = await visible_offices(driver, principal)
+    found = [
+        a
+        for a in await compute_alerts(driver, settings)
+        if (kind is None or a.kind == kind) and (scope is None or a.office_id in scope)
+    ]
     items = found[page.offset : page.offset + page.limit]
     return {
         "items": [alert_dict(a) for a in items],
