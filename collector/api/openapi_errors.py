@@ -115,6 +115,8 @@ EXTRA: dict[tuple[str, str], dict[int, dict[str, Any] | None]] = {
     ("get", "/api/v1/analytics/zero-copy"): {404: None},
     ("get", "/api/v1/analytics/alerts"): {404: None},
     ("get", "/api/v1/analytics/export"): {404: None, 200: _EXPORT},
+    # feedback: the QR token in the body is unknown/tampered (404) or expired (410)
+    ("post", "/api/v1/feedback"): {404: None, 410: None},
 }
 
 

@@ -95,7 +95,10 @@ def status_url(ctx: FeedbackContext, reference: str, secret: str) -> str:
     status_code=201,
     summary="A citizen's score, comment or complaint (public; no account)",
     response_model=Receipt,
-    responses={410: {"description": "the QR code expired (or its key was retired)"}},
+    responses={
+        404: {"description": "the QR code's token is not one of ours (tampered or unknown key)"},
+        410: {"description": "the QR code expired (or its key was retired)"},
+    },
 )
 async def post_feedback(
     request: Request, body: FeedbackIn, driver: DriverDep, ctx: FeedbackDep
