@@ -17,6 +17,7 @@ from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.subscriber import Subscriber
+from collector.ingest.workers import WorkerPool
 from collector.limits import IngestLimits
 from collector.metrics import Metrics
 from collector.pins import offices_of_devices, recompute_office_pin
@@ -30,9 +31,11 @@ _CHANNELS = frozenset(c.value for c in Channel)
 
 
 class Collector:
-    def __init__(self, settings: Settings, *, ingest: bool = True) -> None:
+    def __init__(self, settings: Settings, *, ingest: bool = True, worker_index: int = 0) -> None:
         self.settings = settings
         self.ingest = ingest
+        self.worker_index = worker_index
+        self.workers: WorkerPool | None = None
         self.metrics = Metrics()
         self._driver: Driver | None = None
         self.subscriber: Subscriber | None = None
@@ -47,6 +50,9 @@ class Collector:
         return self._driver
 
     def _client_id(self) -> str:
+        if self.settings.ingest_workers > 1:
+            # Supervised workers keep a persistent session each, under a fixed id per index.
+            return f"{self.settings.mqtt_client_id}-w{self.worker_index}"
         if self.settings.mqtt_shared_group:
             # Shared workers use clean start, so each process gets its own id.
             return f"{self.settings.mqtt_client_id}-{socket.gethostname()}-{os.getpid()}"[:64]
@@ -67,9 +73,9 @@ class Collector:
             on_drop=self._inbox_dropped,
         )
         self.subscriber = Subscriber(self.settings, inbox, client_id=self._client_id())
-        self._decoder = DecodePool(
-            self.settings.decode_workers, IngestLimits.from_settings(self.settings)
-        )
+        # With several ingest workers, each decodes inline: the workers are the parallelism.
+        decoders = self.settings.decode_workers if self.settings.ingest_workers == 1 else 0
+        self._decoder = DecodePool(decoders, IngestLimits.from_settings(self.settings))
         await self._decoder.start()
         self.batcher = Batcher(
             inbox,
@@ -82,6 +88,9 @@ class Collector:
         )
         self.batcher.start()
         self.subscriber.start()
+        if self.settings.ingest_workers > 1 and self.worker_index == 0:
+            self.workers = WorkerPool(self.settings.ingest_workers - 1)
+            self.workers.start()
         if pepper is None:
             _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
             return
@@ -96,6 +105,8 @@ class Collector:
         self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         if self.day_keys is not None:
             await self.day_keys.stop()
         if self.batcher is not None:
@@ -122,5 +133,9 @@ class Collector:
 
     async def readiness(self) -> dict[str, bool]:
         db = self._driver is not None and await self._driver.ping()
-        broker = (not self.ingest) or (self.subscriber is not None and self.subscriber.ready)
+        broker = (not self.ingest) or (
+            self.subscriber is not None
+            and self.subscriber.ready
+            and (self.workers is None or self.workers.ready)
+        )
         return {"database": db, "broker": broker}
