@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -136,6 +137,10 @@ class Subscriber:
         with self._lock:
             self.generation += 1
         self.connected = True
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # PUBACKs and acks leave at once (no Nagle delay)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _LOGGER.info(
             "connected to %s:%s as %s (session present: %s)",
             self._settings.mqtt_host,
