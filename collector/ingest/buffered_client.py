@@ -5,7 +5,9 @@ remaining length, then the body) and, for QoS 1 messages, one ``select`` per pac
 that is most of a bare paho subscriber's CPU. This subclass reads up to 256 KiB per ``recv`` and
 serves paho's small reads from that buffer, then keeps parsing packets while the buffer holds
 data. The MQTT logic (sessions, flow control, acks, reconnects) stays paho's: only the two
-socket-reading methods are replaced, and the buffer is dropped with the socket.
+socket-reading methods are replaced, and the buffer is dropped with the socket. The collector
+registers no per-topic callbacks, so a message goes straight to ``on_message`` (paho would match
+its topic against the empty set of per-topic filters first).
 """
 
 from __future__ import annotations
@@ -50,3 +52,9 @@ class BufferedClient(mqtt.Client):
     def _sock_close(self) -> None:
         self._rbuf, self._rpos = b"", 0
         super()._sock_close()
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        on_message = self.on_message
+        if on_message is not None:
+            with self._in_callback_mutex:
+                on_message(self, self._userdata, message)

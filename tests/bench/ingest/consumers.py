@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.ingest.measure import cpu_seconds, log, run_role, stored
+from tests.bench.ingest.measure import RowCounter, cpu_seconds, log, run_role
 from tests.bench.ingest.roles import EVENTS_FILTER, SESSION_EXPIRY, split_url
 from tests.fixtures.collector_process import CollectorProcess
 
@@ -109,6 +109,13 @@ class CollectorRun:
         self.process.stop(timeout_s=30)
 
     def drain(self, expected: int, broker_pid: int) -> Drain:
+        counter = RowCounter(self.db_url)
+        try:
+            return self._drain(expected, broker_pid, counter)
+        finally:
+            counter.close()
+
+    def _drain(self, expected: int, broker_pid: int, counter: RowCounter) -> Drain:
         launched = time.perf_counter()
         self.process.start()
         first_t = None
@@ -116,7 +123,7 @@ class CollectorRun:
         cpu0 = broker0 = 0.0
         last_report = time.monotonic()
         while True:
-            n = stored(self.db_url)
+            n = counter.count()
             t = time.perf_counter()
             if first_t is None and n > 0:
                 first_t, first_n = t, n
@@ -128,7 +135,7 @@ class CollectorRun:
             if time.monotonic() - last_report > 5:
                 log(f"  {self.name}: {n}/{expected} stored")
                 last_report = time.monotonic()
-            time.sleep(0.05)
+            time.sleep(0.1)
         assert first_t is not None
         drained = expected - first_n
         if drained <= 0:
@@ -136,7 +143,7 @@ class CollectorRun:
         cpu_us = (cpu_seconds(self.process.pid) - cpu0) / drained * 1e6
         broker_us = (cpu_seconds(broker_pid) - broker0) / drained * 1e6
         self.process.stop(timeout_s=30)
-        final = stored(self.db_url)
+        final = counter.count()
         if final != expected:
             raise RuntimeError(f"{self.name}: {final} rows stored for {expected} events")
         rate = drained / max(t - first_t, 1e-6)

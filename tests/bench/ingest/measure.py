@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import psutil
@@ -43,17 +44,32 @@ def cpu_seconds(pid: int, *, children: bool = True) -> float:
     return total
 
 
-def stored(db_url: str) -> int:
-    """Rows in ``events`` (SQLite path or PostgreSQL URL)."""
-    if db_url.startswith("postgresql://"):
-        return asyncio.run(_pg_count(db_url))
-    with sqlite3.connect(db_url, timeout=10) as conn:
-        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+class RowCounter:
+    """Rows in ``events`` (SQLite path or PostgreSQL URL) over one open connection: a poll must
+    not cost the machine a new PostgreSQL backend while the collector drains."""
 
+    def __init__(self, db_url: str) -> None:
+        self._pg = db_url.startswith("postgresql://")
+        self._url = db_url
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: Any = None
 
-async def _pg_count(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM events"))
-    finally:
-        await conn.close()
+    def count(self) -> int:
+        if not self._pg:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self._url, timeout=10)
+            return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._conn = self._loop.run_until_complete(asyncpg.connect(self._url))
+        query = self._conn.fetchval("SELECT count(*) FROM events")
+        return int(self._loop.run_until_complete(query))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            if self._loop is not None:
+                self._loop.run_until_complete(self._conn.close())
+                self._loop.close()
+            else:
+                self._conn.close()
+        self._conn = self._loop = None
