@@ -7,6 +7,6 @@ grows with the table (measured: tests/bench/bench_ingest.py, collector/README.md
 
 from __future__ import annotations
 
-INGEST_MIGRATION: list[str] = [
+INGEST_MIGRATION: list[str | dict[str, str]] = [
     "CREATE INDEX events_rollup_mark ON events (rollup_mark)",
 ]

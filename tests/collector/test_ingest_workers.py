@@ -29,7 +29,10 @@ def _workers(main_pid: int) -> dict[str, int]:
     """Worker index -> pid of the ingest workers the main process runs."""
     found = {}
     for child in psutil.Process(main_pid).children():
-        cmd = child.cmdline()
+        try:
+            cmd = child.cmdline()
+        except psutil.Error:  # a killed worker not yet reaped (zombie), or gone
+            continue
         if "collector.ingest.worker" in cmd:
             found[cmd[-1]] = child.pid
     return found
