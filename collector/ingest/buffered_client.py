@@ -7,15 +7,20 @@ serves paho's small reads from that buffer, then keeps parsing packets while the
 data. The MQTT logic (sessions, flow control, acks, reconnects) stays paho's: only the two
 socket-reading methods are replaced, and the buffer is dropped with the socket. The collector
 registers no per-topic callbacks, so a message goes straight to ``on_message`` (paho would match
-its topic against the empty set of per-topic filters first).
+its topic against the empty set of per-topic filters first). ``ack_many`` queues the PUBACKs of a
+committed batch as one write (4 bytes each, the packet paho builds; one wake-up of its thread).
 """
 
 from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 
 _CHUNK = 256 * 1024
+_PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id
 
 
 class BufferedClient(mqtt.Client):
@@ -58,3 +63,9 @@ class BufferedClient(mqtt.Client):
         if on_message is not None:
             with self._in_callback_mutex:
                 on_message(self, self._userdata, message)
+
+    def ack_many(self, mids: Iterable[int]) -> None:
+        """PUBACK these QoS 1 packet ids (of the current connection) in one queued write."""
+        packet = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
+        if packet:
+            self._packet_queue(mqtt.PUBACK, packet, 0, 0)

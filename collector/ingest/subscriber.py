@@ -191,24 +191,15 @@ class Subscriber:
         """PUBACK committed messages of the current connection; return how many were skipped."""
         generation = self.generation
         skipped = 0
-        client = self._client
-        # paho wakes its network thread with one socket write per queued packet; a batch of
-        # PUBACKs needs only one wake-up, so the wake-up socket is set aside while queueing them.
-        wake = client._sockpairW
-        client._sockpairW = None
-        try:
-            for m in messages:
-                if m.qos == 0:
-                    continue
-                if m.generation != generation:
-                    skipped += 1
-                    continue
-                client.ack(m.mid, m.qos)
-        finally:
-            if client._sockpairW is None and wake is not None:
-                client._sockpairW = wake
-                with contextlib.suppress(OSError):
-                    wake.send(b"0")
+        mids = []
+        for m in messages:
+            if m.qos == 0:
+                continue
+            if m.generation != generation:
+                skipped += 1
+                continue
+            mids.append(m.mid)
+        self._client.ack_many(mids)
         return skipped
 
     def publish(self, topic_name: str, payload: bytes, channel: Channel) -> None:
