@@ -11,7 +11,6 @@ import time
 
 from collector.accounts.seed import agency_seed_sql
 from collector.storage.driver import Driver
-from collector.storage.ingest_schema import INGEST_MIGRATION
 from collector.storage.services_schema import SERVICES_MIGRATION
 
 _LOGGER = logging.getLogger(__name__)
@@ -333,7 +332,6 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
                          score, coalesce(verified, 0)""",
         ],
     ),
-    (10, "ingest: index events by rollup mark (no table scan per commit)", INGEST_MIGRATION),
 ]
 
 
