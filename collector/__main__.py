@@ -12,6 +12,7 @@ from typing import Any
 from collector import token_cli
 from collector.config import Settings, env_help, load_settings
 from collector.errors import CollectorError
+from collector.feedback import cli as feedback_cli
 from collector.services import cli as services_cli
 from collector.storage import open_driver
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date and exit")
     token_cli.add_parser(sub)
     services_cli.add_parser(sub)
+    feedback_cli.add_parser(sub)
     return parser
 
 
@@ -102,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command in ("qr", "qr-keys"):
+            return feedback_cli.run(args, settings)
         elif args.command == "services":
             return services_cli.run(args, settings)
         elif args.command == "token":

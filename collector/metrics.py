@@ -61,4 +61,29 @@ class Metrics:
         self.quarantined_devices = Gauge(
             "cf_quarantined_devices", "unregistered devices that publish", registry=r
         )
+        self.devices = Gauge(
+            "cf_devices", "registered devices by state (online, offline, never_seen)", ["state"],
+            registry=r,
+        )  # fmt: skip
+        self.fleet_outbox_depth = Gauge(
+            "cf_fleet_outbox_depth", "events in device outboxes, last heartbeats summed", registry=r
+        )
+        self.fleet_outbox_oldest = Gauge(
+            "cf_fleet_outbox_oldest_seconds",
+            "age of the oldest unacknowledged outbox event of any device (last heartbeats)",
+            registry=r,
+        )
+        self.fleet_last_heard = Gauge(
+            "cf_fleet_last_heard_timestamp_seconds",
+            "when any device was last heard from (unix seconds; 0 = never)",
+            registry=r,
+        )
+        self.ratings_24h = Gauge(
+            "cf_ratings_24h", "ratings of the last 24 h, all offices",
+            ["scale", "score", "verified"], registry=r,
+        )  # fmt: skip
+        self.rating_mean_24h = Gauge(
+            "cf_rating_mean_24h", "mean rating of the last 24 h mapped onto 1..5 (NaN: none)",
+            registry=r,
+        )  # fmt: skip
         self.ready = Gauge("cf_ready", "1 when the database and broker are ready", registry=r)

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 
+from collector.cases.service import Cases, start_cases
 from collector.config import Settings
 from collector.daykeys.delivery import DayKeyDelivery
 from collector.daykeys.pepper import load_pepper
@@ -42,6 +43,7 @@ class Collector:
         self.batcher: Batcher | None = None
         self._decoder: DecodePool | None = None
         self.day_keys: DayKeyDelivery | None = None
+        self.cases: Cases | None = None
 
     @property
     def driver(self) -> Driver:
@@ -63,6 +65,8 @@ class Collector:
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
+        if self.worker_index == 0:  # extra ingest workers run ingest only
+            self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
         if not self.ingest:
             return
         inbox = Inbox(
@@ -91,6 +95,8 @@ class Collector:
         if self.settings.ingest_workers > 1 and self.worker_index == 0:
             self.workers = WorkerPool(self.settings.ingest_workers - 1)
             self.workers.start()
+        if self.worker_index > 0:
+            return
         if pepper is None:
             _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
             return
@@ -107,6 +113,9 @@ class Collector:
     async def stop(self) -> None:
         if self.workers is not None:
             await self.workers.stop()
+        if self.cases is not None:
+            await self.cases.stop()
+            self.cases = None
         if self.day_keys is not None:
             await self.day_keys.stop()
         if self.batcher is not None:

@@ -152,6 +152,8 @@ class Demo:
         self.state = args.state_dir.resolve()
         self.children: list[Child] = []
         self.manager: tuple[str, str] | None = None
+        self.qr_link: str | None = None
+        self.manager_offices: list[str] = []
 
     def _collector_env(self, mqtt_url: str, http_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CF_")}
@@ -165,6 +167,7 @@ class Demo:
             CF_HEARTBEAT_TIMEOUT_S="30",
             CF_ALERT_OFFLINE_S="20",
             CF_LOG_LEVEL="WARNING",
+            CF_PUBLIC_URL=f"http://{LOOPBACK}:{http_port}",  # QR links and emailed links
         )
         return env
 
@@ -231,7 +234,19 @@ class Demo:
         except DemoServicesError as exc:
             raise DemoError(f"service catalogue: {exc}") from exc
         self.manager = self._demo_manager(url, env, simulator)
+        self.qr_link = self._qr_link(env)
         return url
+
+    def _qr_link(self, env: dict[str, str]) -> str:
+        """The feedback form link of the demo manager's first counter (QR files in state/qr)."""
+        office = self.manager_offices[0]
+        made = subprocess.run(
+            [PYTHON, "-m", "collector", "qr", "--office", office, "--out", str(self.state / "qr")],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if made.returncode != 0 or not made.stdout.strip():
+            raise DemoError(f"collector qr --office {office} failed: {made.stderr.strip()}")
+        return made.stdout.splitlines()[0].split("\t")[-1]
 
     def _demo_manager(self, url: str, env: dict[str, str], simulator: Child) -> tuple[str, str]:
         """A manager of three simulated offices, once the simulator registered every counter."""
@@ -253,6 +268,7 @@ class Demo:
                 pass
             if not offices:
                 time.sleep(0.3)
+        self.manager_offices = offices
         email, password = DEMO_MANAGER, secrets.token_urlsafe(12)
         office_args = [arg for office in offices for arg in ("--office", office)]
         added = subprocess.run(
@@ -303,10 +319,14 @@ def banner(
     state: Path,
     viewer_token: str,
     manager: tuple[str, str] | None = None,
+    *,
+    qr_link: str | None = None,
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
     )
+    if qr_link is not None:
+        login.append(f"  Counter QR   {qr_link}  (the citizen's form; codes in state/qr)")
     return "\n".join(
         [
             "",
@@ -339,7 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         url = demo.start()
-        print(banner(url, args, demo.state, demo.viewer_token, demo.manager), flush=True)
+        print(
+            banner(url, args, demo.state, demo.viewer_token, demo.manager, qr_link=demo.qr_link),
+            flush=True,
+        )
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):
             if deadline is not None and time.monotonic() >= deadline:

@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # fonts-tlwg-loma-otf (a small Thai font) makes their Thai text readable in the screenshots.
 APT_PACKAGES=(mosquitto mosquitto-clients pcscd libpcsclite-dev swig gcc python3-dev
   vsmartcard-vpcd python3-virtualsmartcard gpsd gpsd-clients socat openssl debootstrap
-  chromium chromium-driver fonts-tlwg-loma-otf postgresql-client systemd)
+  chromium chromium-driver fonts-tlwg-loma-otf postgresql-client systemd prometheus)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

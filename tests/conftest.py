@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fixtures.gps",
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
+    "tests.fixtures.centre",
     "tests.fixtures.small_fs",
 ]

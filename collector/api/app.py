@@ -19,7 +19,9 @@ from collector.api import hygiene, openapi_errors
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
+from collector.cases import api as cases_api
 from collector.config import Settings
+from collector.feedback.install import install as install_feedback
 from collector.runtime import Collector
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,7 +81,10 @@ def create_app(
         app.include_router(router)
     app.include_router(retained.router)  # decommission: clear a device's retained topics
     app.include_router(services_routes.router)
+    for router in cases_api.routers:  # complaint cases: the centre's callback, ops' outbox
+        app.include_router(router)
     install_accounts(app)
+    install_feedback(app)  # issue 11: counter QR codes, the phone form, comments
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

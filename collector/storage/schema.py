@@ -10,6 +10,8 @@ import logging
 import time
 
 from collector.accounts.seed import agency_seed_sql
+from collector.feedback.schema import FEEDBACK_MIGRATION
+from collector.storage.cases_schema import CASES_MIGRATION
 from collector.storage.driver import Driver
 from collector.storage.services_schema import SERVICES_MIGRATION
 
@@ -332,6 +334,8 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
                          score, coalesce(verified, 0)""",
         ],
     ),
+    (7, "citizen comments and complaints, QR key ids (feedback)", FEEDBACK_MIGRATION),
+    (8, "complaint cases, steps, sealed contacts, 1111 outbox, callbacks", CASES_MIGRATION),
 ]
 
 

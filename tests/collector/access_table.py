@@ -247,4 +247,42 @@ TABLE: dict[tuple[str, str], tuple[Expect, Build]] = {
         office_scoped(),
         get("/api/v1/analytics/sessions?office_id=office-a"),
     ),
+    # Citizen feedback (issue 11): the form's API is public; an office's comments, their
+    # moderation and its counters' QR codes are office-scoped; the signing keys are ops'.
+    ("POST", "/api/v1/feedback"): (
+        public(201),
+        send("/api/v1/feedback", lambda c: {"token": "{qr}", "score": 3, "comment": f"by {c}"}),
+    ),
+    ("GET", "/api/v1/feedback/status/{reference}"): (
+        public(),
+        get("/api/v1/feedback/status/{fbref}?secret={fbsecret}"),
+    ),
+    ("GET", "/api/v1/offices/{office_id}/feedback"): (office_scoped(), get(f"{OFFICE}/feedback")),
+    ("POST", "/api/v1/feedback/{comment_id}/hide"): (
+        office_scoped(),
+        send("/api/v1/feedback/{comment}/hide", lambda _c: {"hidden": False}),
+    ),
+    ("PUT", "/api/v1/feedback/{comment_id}/reply"): (
+        office_scoped(),
+        send("/api/v1/feedback/{comment}/reply", lambda c: {"text": f"reply by {c}"}),
+    ),
+    ("GET", "/api/v1/offices/{office_id}/qr"): (office_scoped(), get(f"{OFFICE}/qr")),
+    ("GET", "/api/v1/offices/{office_id}/qr/{counter_label}"): (
+        office_scoped(404),  # no such counter: the scope check comes first
+        get(f"{OFFICE}/qr/no-such-counter"),
+    ),
+    ("GET", "/api/v1/feedback/keys"): (ops_only(), get("/api/v1/feedback/keys")),
+    ("POST", "/api/v1/feedback/keys/rotate"): (
+        ops_only(201),
+        send("/api/v1/feedback/keys/rotate", lambda _c: {"grace_days": 30}),
+    ),
+    # Complaint cases: the 1111 centre's callback is signed (HMAC), not a credential, so every
+    # caller without the signature gets 403; the outbox and case views are ops'.
+    ("POST", "/api/v1/cases/callback"): (probe(403), get("/api/v1/cases/callback")),
+    ("GET", "/api/v1/cases/outbox"): (ops_only(), get("/api/v1/cases/outbox?status=dead")),
+    ("POST", "/api/v1/cases/outbox/{case_id}/retry"): (
+        ops_only(404),
+        get("/api/v1/cases/outbox/no-such-case/retry"),
+    ),
+    ("GET", "/api/v1/cases/{case_id}"): (ops_only(404), get("/api/v1/cases/no-such-case")),
 }

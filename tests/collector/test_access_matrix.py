@@ -68,6 +68,18 @@ async def _registration(rig: Rig, client: httpx.AsyncClient, email: str) -> str:
     return next(r["registration_id"] for r in rows if r["email"] == email)
 
 
+async def _feedback_values(rig: Rig, client: httpx.AsyncClient) -> dict[str, str]:
+    """A counter token of office-a, and one stored comment (its id, reference and secret)."""
+    token = await rig.app.state.feedback.signer(rig.driver).issue("office-a", "1")
+    r = await client.post("/api/v1/feedback", json={"token": token, "comment": "matrix"})
+    assert r.status_code == 201, r.text
+    reference, secret = r.json()["status_url"].rsplit("/", 2)[-2:]
+    comment = await rig.driver.fetchval(
+        "SELECT comment_id FROM feedback_comments WHERE reference = ?", reference
+    )
+    return {"qr": token, "fbref": reference, "fbsecret": secret, "comment": str(comment)}
+
+
 async def _token_headers(rig: Rig) -> dict[str, dict[str, str]]:
     driver = rig.driver
     tokens = {
@@ -97,6 +109,7 @@ async def test_every_route_for_every_caller(rig: Rig) -> None:
                 "target@example.go.th", "manager", AGENCY_A, ["office-a"]
             )
         }
+        values.update(await _feedback_values(rig, admin))
         for caller in CALLERS:
             for action in ("approve", "reject"):
                 email = f"{action}-{caller.replace('_', '-')}@example.go.th"
@@ -125,6 +138,13 @@ async def test_every_route_for_every_caller(rig: Rig) -> None:
             for caller in CALLERS:
                 path, body = build(caller)
                 path = PLACEHOLDER.sub(lambda m: values[m.group(0)[1:-1]], path)
+                if isinstance(body, dict):  # e.g. the feedback form's counter token
+                    body = {
+                        k: PLACEHOLDER.sub(lambda m: values[m.group(0)[1:-1]], v)
+                        if isinstance(v, str)
+                        else v
+                        for k, v in body.items()
+                    }
                 client, headers = clients[caller]
                 r = await client.request(method, path, headers=headers, json=body)
                 seen[r.status_code] = seen.get(r.status_code, 0) + 1

@@ -208,6 +208,12 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
     assert len(me["office_ids"]) == min(3, len(offices))
     assert set(me["office_ids"]) <= offices
 
+    # The printed counter QR link opens the citizen's form of one of the manager's offices.
+    qr_link = re.search(r"Counter QR\s+(http://\S+/f/(k\d+\.([a-z0-9-]+)\.\S+))", demo.output)
+    assert qr_link, demo.output[-2000:]
+    assert qr_link.group(3) in me["office_ids"]
+    assert api.get(qr_link.group(1)).status_code == 200
+
     with launch(tmp_path / "chromium") as browser:
         page = browser.new_page()
         page.goto(url + "/")

@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from collector.api.deps import CollectorDep, FleetDep
 from collector.fleet import ALERT_KINDS, compute_alerts
+from collector.fleet_gauges import fleet_gauges
+from collector.rating_gauges import rating_gauges
 
 router = APIRouter(tags=["health"])
 
@@ -57,4 +59,15 @@ async def metrics(collector: CollectorDep, _fleet: FleetDep) -> Response:
                 or 0
             )
         )
+        fleet = await fleet_gauges(driver, collector.settings)
+        for state, count in fleet.devices.items():
+            m.devices.labels(state).set(count)
+        m.fleet_outbox_depth.set(fleet.outbox_depth)
+        m.fleet_outbox_oldest.set(fleet.outbox_oldest_s)
+        m.fleet_last_heard.set(fleet.last_heard_s or 0)
+        ratings = await rating_gauges(driver)
+        m.ratings_24h.clear()
+        for (scale, score, verified), count in ratings.counts.items():
+            m.ratings_24h.labels(str(scale), str(score), str(verified).lower()).set(count)
+        m.rating_mean_24h.set(float("nan") if ratings.mean is None else ratings.mean)
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
