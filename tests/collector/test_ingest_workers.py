@@ -14,6 +14,7 @@ import signal
 import threading
 from pathlib import Path
 
+import asyncpg
 import psutil
 import pytest
 
@@ -23,6 +24,17 @@ from tests.fixtures.broker import MosquittoBroker
 from tests.fixtures.collector_process import CollectorProcess
 
 pytestmark = pytest.mark.slow
+
+
+async def _open_gaps(url: str) -> list[tuple[str, int, int]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT device_id, from_seq, to_seq FROM seq_gaps WHERE status = 'open' ORDER BY 1, 2"
+        )
+        return [(r["device_id"], r["from_seq"], r["to_seq"]) for r in rows]
+    finally:
+        await conn.close()
 
 
 def _workers(main_pid: int) -> dict[str, int]:
@@ -71,7 +83,12 @@ def test_one_of_three_workers_killed_loses_and_doubles_nothing(
             total, _, acked = asyncio.run(_pg_counts(postgres_url))
             return total == expected and all(acked.get(d) == per_device for d in DEVICES)
 
-        wait_for(complete, timeout=90, interval=0.5)
+        try:
+            wait_for(complete, timeout=90, interval=0.5)
+        except AssertionError:
+            total, distinct, acked = asyncio.run(_pg_counts(postgres_url))
+            gaps = asyncio.run(_open_gaps(postgres_url))
+            raise AssertionError(f"stored {total}/{expected}, acked {acked}, gaps {gaps}") from None
         total, distinct, acked = asyncio.run(_pg_counts(postgres_url))
         assert total == distinct == expected
         assert acked == dict.fromkeys(DEVICES, per_device)
