@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from agent.checks import CHECK_NAMES, run_checks
+from agent.check_names import CHECK_NAMES
 from agent.config import load_config
 from agent.errors import AgentError
 from agent.notify import Notifier
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args.config)
+        # Imported here: ``run`` (all day on the counter) never needs the checks (~0.8 MB).
+        from agent.checks import run_checks  # noqa: PLC0415
+
         return run_checks(args.config, skip=set(args.skip), timeout_s=args.timeout)
     except AgentError as exc:
         print(f"agent: {exc}", file=sys.stderr)

@@ -21,8 +21,6 @@ from agent.location import Fix, GpsdSource, LocationTracker
 from agent.panel import Panel, PanelError
 from agent.runtime import open_card_source, pin_factory_for
 
-CHECK_NAMES = ("reader", "card", "broker", "gps", "leds", "clock")
-
 Outcome = tuple[bool, str]
 
 

@@ -7,14 +7,16 @@ that names the file, the field and what was expected (:class:`agent.errors.Confi
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.card.settings import CardSettings
 from agent.errors import ConfigError
@@ -156,12 +158,10 @@ class LocationSettings(_Section):
         return self
 
 
-class AgentConfig(BaseSettings):
-    """The whole file; the TOML values are the init data, environment variables override them."""
+class AgentConfig(BaseModel):
+    """The whole file; :func:`load_config` lays the ``CF_`` environment over the TOML values."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CF_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     device: DeviceSettings
     mqtt: MqttSettings = MqttSettings()
@@ -172,17 +172,59 @@ class AgentConfig(BaseSettings):
     heartbeat: HeartbeatSettings = HeartbeatSettings()
     location: LocationSettings = LocationSettings()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment first: it overrides the file's values (passed as init data).
-        return (env_settings, init_settings)
+
+ENV_PREFIX = "CF_"
+ENV_NESTED = "__"
+
+
+def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``CF_<SECTION>__<FIELD>`` variables as nested data for :class:`AgentConfig`.
+
+    Names are case-insensitive; a value that starts with ``[`` or ``{`` is read as JSON
+    (``CF_PANEL__BUTTONS='[5, 6, 13]'``), any other stays a string for pydantic to convert.
+    Variables whose section is not one of the config's are ignored; an unknown field inside a
+    known section is refused like one in the file. (Written out here rather than with
+    pydantic-settings: that library imports asyncio, dotenv and its cloud providers, ~3.5 MB
+    of a counter's 40 MB budget, for these few lines.)
+    """
+    sections = set(AgentConfig.model_fields)
+    found: dict[str, Any] = {}
+    for name, raw in (os.environ if environ is None else environ).items():
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX):
+            continue
+        path = upper[len(ENV_PREFIX) :].lower().split(ENV_NESTED)
+        if len(path) < 2 or path[0] not in sections or not all(path):
+            continue
+        node = found
+        for key in path[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[path[-1]] = _env_value(raw)
+    return found
+
+
+def _env_value(raw: str) -> Any:
+    if raw.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _overlay(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` laid on top, tables merged key by key (``over`` wins)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _describe(err: Any) -> str:
@@ -207,7 +249,7 @@ def load_config(path: Path | str) -> AgentConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
     try:
-        return AgentConfig(**data)
+        return AgentConfig(**_overlay(data, environment_overrides()))
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

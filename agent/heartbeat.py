@@ -28,8 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 _LOGGER = logging.getLogger(__name__)
 
 TIME_ERROR = 5
@@ -151,7 +149,8 @@ def mem_used_pct(meminfo: Path = Path("/proc/meminfo")) -> float | None:
 
 def disk_free_mb(path: Path) -> float | None:
     try:
-        return round(psutil.disk_usage(str(path)).free / 1e6, 1)
+        # What an unprivileged writer may use (statvfs f_bavail), as psutil reported it.
+        return round(shutil.disk_usage(path).free / 1e6, 1)
     except OSError:
         return None
 

@@ -22,7 +22,7 @@ import threading
 from enum import Enum
 from typing import Protocol
 
-from gpiozero import LED, Button, Device, GPIOZeroError
+from gpiozero import LED, Device, DigitalInputDevice, GPIOZeroError
 from gpiozero.pins import Factory
 
 from agent.config import PanelSettings
@@ -59,7 +59,13 @@ class PanelError(AgentError):
 
 
 class Panel:
-    """Owns the GPIO devices; translates presses into listener calls and modes into LEDs."""
+    """Owns the GPIO devices; translates presses into listener calls and modes into LEDs.
+
+    Buttons are gpiozero ``DigitalInputDevice``s, not ``Button``s: every ``Button`` keeps a
+    hold thread that wakes every 0.1 s for life (60 wake-ups a second for five rating buttons
+    and the staff button, on a counter that is idle most of the day). The one hold the panel
+    needs, the staff button's, is a timer started when it goes down.
+    """
 
     def __init__(self, settings: PanelSettings, *, pin_factory: Factory | None = None) -> None:
         self._settings = settings
@@ -72,7 +78,7 @@ class Panel:
         devices: list[Device] = []
         try:
             self.buttons = [
-                Button(
+                DigitalInputDevice(
                     pin,
                     pull_up=settings.pull_up,
                     bounce_time=bounce,
@@ -89,11 +95,10 @@ class Panel:
                 else None
             )
             self.staff_button = (
-                Button(
+                DigitalInputDevice(
                     settings.staff_button,
                     pull_up=settings.pull_up,
                     bounce_time=bounce,
-                    hold_time=settings.staff_hold_s,
                     pin_factory=pin_factory,
                 )
                 if settings.staff_button is not None
@@ -103,12 +108,15 @@ class Panel:
             for device in devices:
                 device.close()
             raise PanelError(f"panel pins: {exc}") from exc
-        for index, button in enumerate(self.buttons):
-            button.when_pressed = self._rating_callback(index + 1)
-        if self.staff_button is not None:
-            self.staff_button.when_released = self._staff_released
-            self.staff_button.when_held = self._staff_held
         self._held = False
+        self._hold_lock = threading.Lock()
+        self._hold_timer: threading.Timer | None = None
+        self._presses = 0
+        for index, button in enumerate(self.buttons):
+            button.when_activated = self._rating_callback(index + 1)
+        if self.staff_button is not None:
+            self.staff_button.when_activated = self._staff_down
+            self.staff_button.when_deactivated = self._staff_released
 
     @property
     def scale(self) -> int:
@@ -125,18 +133,40 @@ class Panel:
 
         return pressed
 
-    def _staff_released(self) -> None:
-        # A short press (released before hold_time) is "a copy was demanded".
-        if self._held:
+    def _staff_down(self) -> None:
+        with self._hold_lock:
+            if self._hold_timer is not None:
+                self._hold_timer.cancel()
+            self._presses += 1
+            timer = threading.Timer(
+                self._settings.staff_hold_s, self._staff_hold_due, args=(self._presses,)
+            )
+            timer.daemon = True
             self._held = False
+            self._hold_timer = timer
+        timer.start()
+
+    def _staff_hold_due(self, press: int) -> None:
+        """Still down ``staff_hold_s`` after the press: a hold (not also a short press)."""
+        with self._hold_lock:
+            if self._hold_timer is None or press != self._presses:  # released, or a later press
+                return
+            self._hold_timer = None
+            self._held = True
+        if self._listener is not None:
+            self._listener.staff_held()
+
+    def _staff_released(self) -> None:
+        # A short press (released before staff_hold_s) is "a copy was demanded".
+        with self._hold_lock:
+            timer, self._hold_timer = self._hold_timer, None
+            held, self._held = self._held, False
+        if timer is not None:
+            timer.cancel()
+        if held:
             return
         if self._listener is not None:
             self._listener.staff_pressed()
-
-    def _staff_held(self) -> None:
-        self._held = True
-        if self._listener is not None:
-            self._listener.staff_held()
 
     # -- rating LEDs -----------------------------------------------------------------------
     def show(self, mode: RatingLeds) -> None:
@@ -236,6 +266,10 @@ class Panel:
             led.off()
 
     def close(self) -> None:
+        with self._hold_lock:
+            if self._hold_timer is not None:
+                self._hold_timer.cancel()
+                self._hold_timer = None
         with self._lock:
             self._generation += 1
             for device in [*self.buttons, *self.leds]:

@@ -12,6 +12,7 @@ the broker, and leaves no process behind. Options come from arguments or ``DEMO_
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -154,6 +155,29 @@ class Demo:
         self.manager: tuple[str, str] | None = None
         self.qr_link: str | None = None
         self.manager_offices: list[str] = []
+        self.centre_url = ""
+
+    def _start_centre(self, http_port: int, logs: Path) -> dict[str, str]:
+        """The fake 1111 centre (simulator/centre1111): the collector forwards complaints to it."""
+        port, secret = free_port(), secrets.token_hex(16)
+        callback = f"http://{LOOPBACK}:{http_port}/api/v1/cases/callback"
+        argv = ["--port", str(port), "--secret", secret, "--callback-url", callback]
+        argv += ["--auto-accept", "5"]  # cases move on to "accepted" on the status page
+        centre = Child(
+            "centre1111",
+            [PYTHON, "-m", "simulator.centre1111", *argv],
+            log=logs / "centre1111.log",
+            cwd=ROOT,
+        )
+        self.children.append(centre)
+        wait_tcp(port, centre, "fake 1111 centre")
+        self.centre_url = f"http://{LOOPBACK}:{port}/"
+        return {
+            "CF_CASES_TRANSPORT": "webhook",
+            "CF_CASES_WEBHOOK_URL": f"{self.centre_url}cases",
+            "CF_CASES_WEBHOOK_SECRET": secret,
+            "CF_CASES_CONTACT_KEYS": "demo:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
 
     def _collector_env(self, mqtt_url: str, http_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CF_")}
@@ -193,6 +217,7 @@ class Demo:
         wait_tcp(mqtt_port, broker, "mosquitto")
         mqtt_url = f"mqtt://{LOOPBACK}:{mqtt_port}"
         env = self._collector_env(mqtt_url, http_port)
+        env.update(self._start_centre(http_port, logs))
         token_file = state / "technician.token"
         token_file.touch(mode=0o600)
         technician = _token(env, "technician", "demo")
@@ -321,6 +346,7 @@ def banner(
     manager: tuple[str, str] | None = None,
     *,
     qr_link: str | None = None,
+    centre_url: str = "",
 ) -> str:
     login = (
         [f"  Manager      {url}/login  {manager[0]} / {manager[1]}"] if manager is not None else []
@@ -338,6 +364,11 @@ def banner(
             f"  Services     {url}/services  (search: {url}/services?q=สมรส)",
             f"  API          {url}/api/v1/offices  {url}/api/v1/devices  {url}/openapi.json",
             *login,
+            *(
+                [f"  1111 centre  {centre_url}  (fake: complaints it received)"]
+                if centre_url
+                else []
+            ),
             f"  State, logs  {state}",
             "  Ctrl-C stops everything.",
             "=" * 72,
@@ -360,7 +391,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = demo.start()
         print(
-            banner(url, args, demo.state, demo.viewer_token, demo.manager, qr_link=demo.qr_link),
+            banner(
+                url,
+                args,
+                demo.state,
+                demo.viewer_token,
+                demo.manager,
+                qr_link=demo.qr_link,
+                centre_url=demo.centre_url,
+            ),
             flush=True,
         )
         deadline = None if args.duration is None else time.monotonic() + args.duration

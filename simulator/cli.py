@@ -19,6 +19,7 @@ from types import FrameType
 
 from agent.errors import AgentError
 from simulator.fleet import Fleet, FleetOptions, FleetStatus
+from simulator.mass import cli as mass_cli
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--status-every", type=float, default=5.0, help="seconds (5)")
     parser.add_argument("--duration", type=float, help="stop after this many real seconds")
     parser.add_argument("--log-level", default="WARNING")
+    mass_cli.add_arguments(parser)
 
 
 def _token(path: Path | None) -> str | None:
@@ -104,6 +106,8 @@ def _print_status(status: FleetStatus, speed: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.mass is not None:
+        return mass_cli.run(args, _token(args.token_file))
     stop = threading.Event()
     driving = False
 

@@ -1,10 +1,10 @@
 """The background task of the collector process that empties the case outbox.
 
-Every ``CF_CASES_INTERVAL_S`` (at once again while there is work) it claims due rows, builds each
-payload (opening the sealed contact only for this send), hands it to the configured transport with
-at most ``CF_CASES_CONCURRENCY`` in flight, and records the answer. Once an hour it purges the
-contacts of cases closed longer than the retention period. With ``CF_CASES_TRANSPORT=none`` cases
-are kept in the outbox (nothing is lost) and only the purge runs.
+It claims due rows as delivery slots free up (at most ``CF_CASES_CONCURRENCY`` in flight; idle, it
+looks again every ``CF_CASES_INTERVAL_S``), builds each payload (opening the sealed contact only
+for this send), hands it to the configured transport and records the answer. Once an hour it
+purges the contacts of cases closed longer than the retention period. With
+``CF_CASES_TRANSPORT=none`` cases are kept in the outbox (nothing is lost) and only the purge runs.
 """
 
 from __future__ import annotations
@@ -30,6 +30,22 @@ from collector.storage import Driver
 
 _LOGGER = logging.getLogger(__name__)
 _PURGE_EVERY_MS = 3_600_000
+
+
+def transport_problem(settings: CaseSettings) -> str | None:
+    """What is missing for the configured transport, as one line naming the variable."""
+    s = settings
+    if s.cases_transport == "webhook":
+        if not s.cases_webhook_url:
+            return "CF_CASES_WEBHOOK_URL: needed when CF_CASES_TRANSPORT=webhook"
+        if not s.cases_webhook_secret:
+            return "CF_CASES_WEBHOOK_SECRET: needed when CF_CASES_TRANSPORT=webhook"
+    if s.cases_transport == "email":
+        if not s.cases_smtp_host or not s.cases_email_to:
+            return "CF_CASES_SMTP_HOST and CF_CASES_EMAIL_TO: needed when CF_CASES_TRANSPORT=email"
+        if not s.cases_smtp_starttls:
+            return "CF_CASES_SMTP_STARTTLS: cases carry personal data; must be true"
+    return None
 
 
 def make_transport(settings: CaseSettings) -> Transport | None:
@@ -89,17 +105,54 @@ class CaseForwarder:
             await self.transport.close()
 
     async def _run(self) -> None:
-        while True:
-            busy = False
-            try:
-                busy = await self.tick() > 0
-                await self.maybe_purge()
-            except (StorageError, OSError) as exc:
-                _LOGGER.warning("case forwarding pass failed, retrying: %s", exc)
-            except Exception:  # the task must outlive any one bad pass
-                _LOGGER.exception("case forwarding pass failed")
-            if not busy:
-                await asyncio.sleep(self._settings.cases_interval_s)
+        """Keep up to ``CF_CASES_CONCURRENCY`` deliveries in flight; a slow one holds only its own
+        slot. Idle (nothing due, nothing finished) it waits ``CF_CASES_INTERVAL_S``."""
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                claimed = 0
+                try:
+                    claimed = await self._launch(in_flight)
+                    await self.maybe_purge()
+                except (StorageError, OSError) as exc:
+                    _LOGGER.warning("case forwarding pass failed, retrying: %s", exc)
+                except Exception:  # the task must outlive any one bad pass
+                    _LOGGER.exception("case forwarding pass failed")
+                full = len(in_flight) >= self._settings.cases_concurrency
+                if in_flight and (full or not claimed):
+                    await asyncio.wait(
+                        in_flight,
+                        timeout=self._settings.cases_interval_s,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                elif not claimed:
+                    await asyncio.sleep(self._settings.cases_interval_s)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _launch(self, in_flight: set[asyncio.Task[None]]) -> int:
+        free = self._settings.cases_concurrency - len(in_flight)
+        if self.transport is None or free <= 0:
+            return 0
+        claimed = await outbox.claim(
+            self._driver,
+            now_ms=self._clock(),
+            lease_ms=int(self._settings.cases_lease_s * 1000),
+            limit=min(free, self._settings.cases_batch),
+        )
+        for item in claimed:
+            task = asyncio.create_task(self._deliver_logged(item), name="case-delivery")
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        return len(claimed)
+
+    async def _deliver_logged(self, item: outbox.Claimed) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:  # recorded nowhere else; the lease expires and it is tried again
+            _LOGGER.exception("case delivery failed", extra={"case_id": item.case_id})
 
     async def maybe_purge(self) -> int:
         now = self._clock()

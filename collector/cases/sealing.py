@@ -68,3 +68,8 @@ def use_sealer(value: ContactSealer | None) -> None:
     """Install the sealer built from the app's settings (``None``: read the environment again)."""
     global _SEALER  # noqa: PLW0603
     _SEALER = value
+
+
+def contacts_enabled() -> bool:
+    """Whether a contact can be stored (a key is configured): offer the field only then."""
+    return sealer().ready

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from collector.cases.forwarder import CaseForwarder, make_transport
+from collector.cases.forwarder import CaseForwarder, make_transport, transport_problem
 from collector.cases.sealing import ContactSealer, use_sealer
 from collector.cases.settings import CaseSettings
 from collector.errors import ConfigError
@@ -34,7 +34,16 @@ def load_case_settings() -> CaseSettings:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "CASES_*"
-        raise ConfigError(f"CF_{name}: {err['msg']}") from None
+        raise ConfigError(f"CF_{name}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def check_case_settings() -> CaseSettings:
+    """Read and check ``CF_CASES_*`` (before the server starts: a bad value is one clear line)."""
+    settings = load_case_settings()
+    problem = transport_problem(settings)
+    if problem:
+        raise ConfigError(problem)
+    return settings
 
 
 def start_cases(
@@ -45,10 +54,10 @@ def start_cases(
     sealer = ContactSealer(s.contact_keys)
     if sealer.ready:  # else keep a sealer installed earlier (tests), or none
         use_sealer(sealer)
-    try:
-        transport = make_transport(s)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    problem = transport_problem(s)
+    if problem:
+        raise ConfigError(problem)
+    transport = make_transport(s)
     forwarder = CaseForwarder(driver, s, sealer, transport=transport, registry=registry)
     forwarder.start()
     return Cases(s, sealer, forwarder)

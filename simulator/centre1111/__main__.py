@@ -16,9 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--secret", required=True, help="the shared HMAC secret")
     parser.add_argument("--callback-url", default="", help="the collector's callback endpoint")
+    parser.add_argument(
+        "--auto-accept",
+        type=float,
+        default=None,
+        metavar="S",
+        help="call back 'accepted' S seconds after each new case (the demo)",
+    )
     args = parser.parse_args(argv)
     try:
-        server = CentreServer((args.host, args.port), CentreState(args.secret, args.callback_url))
+        state = CentreState(args.secret, args.callback_url, auto_accept_s=args.auto_accept)
+        server = CentreServer((args.host, args.port), state)
     except OSError as exc:
         print(f"centre1111: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -20,7 +20,8 @@ then, by the current fault mode:
 counters (``?payloads=1``: with the payloads); ``GET /`` shows the received cases as a small
 HTML page (the demo links it).
 ``POST /callback`` ``{"case_id", "status", "reference"?, "outcome"?, "note"?}`` makes the centre
-send a signed status callback to the collector and returns the collector's answer.
+send a signed status callback to the collector and returns the collector's answer; with
+``--auto-accept S`` (the demo) it sends "accepted" by itself S seconds after each new case.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class CentreState:
     requests: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     bad_signatures: int = 0
+    auto_accept_s: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_fault(self) -> str:
@@ -115,6 +117,44 @@ class CentreState:
                 "bad_signatures": self.bad_signatures,
                 "mode": self.mode,
             }
+
+
+def send_callback(state: CentreState, body: bytes) -> tuple[int, Any]:
+    """POST a signed status update to the collector; return its status and JSON answer."""
+    stamp = int(time.time())
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL from the command line
+        state.callback_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-CF-Timestamp": str(stamp),
+            "X-CF-Signature": sign(state.secret, stamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status), json.load(response)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), json.loads(exc.read() or b"{}")
+
+
+def auto_accept(state: CentreState, case_id: str, reference: str) -> None:
+    """``--auto-accept`` (the demo): a moment after a new case, tell the collector: accepted."""
+    time.sleep(state.auto_accept_s or 0)
+    body = json.dumps({"case_id": case_id, "status": "accepted", "reference": reference}).encode()
+    for _attempt in range(30):  # as a real centre would: retry while the collector is unreachable
+        try:
+            status, answer = send_callback(state, body)
+            break
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            error = exc
+            time.sleep(1)
+    else:
+        print(f"centre1111: auto-accept of {case_id} failed: {error}", flush=True)
+        return
+    if status != 200:
+        print(f"centre1111: auto-accept of {case_id}: {status} {answer}", flush=True)
 
 
 class CentreHandler(BaseHTTPRequestHandler):
@@ -178,6 +218,10 @@ class CentreHandler(BaseHTTPRequestHandler):
 
     def _case(self, body: bytes) -> None:
         state = self.server.state
+        if len(body) < int(self.headers.get("Content-Length") or 0):
+            state.count_refusal("incomplete")  # the sender died mid-request (kill -9)
+            self._drop()
+            return
         if not self._signed(body):
             self._send(401, {"error": "bad signature"})
             return
@@ -205,6 +249,10 @@ class CentreHandler(BaseHTTPRequestHandler):
             self._drop()
         else:
             reference, first = state.record(key, payload)
+            if first and state.auto_accept_s is not None and state.callback_url:
+                threading.Thread(
+                    target=auto_accept, args=(state, key, reference), daemon=True
+                ).start()
             if fault == "slow":  # stored at once, answered late: the caller may time out first
                 time.sleep(state.delay_s)
             self._send(201 if first else 200, {"reference": reference, "duplicate": not first})
@@ -232,25 +280,12 @@ class CentreHandler(BaseHTTPRequestHandler):
         self._send(200, {"mode": mode, "mix": mix})
 
     def _callback(self, body: bytes) -> None:
-        state = self.server.state
-        stamp = int(time.time())
-        request = urllib.request.Request(  # noqa: S310 - a loopback URL from the command line
-            state.callback_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-CF-Timestamp": str(stamp),
-                "X-CF-Signature": sign(state.secret, stamp, body),
-            },
-        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                self._send(200, {"status": response.status, "answer": json.load(response)})
-        except urllib.error.HTTPError as exc:
-            self._send(200, {"status": exc.code, "answer": json.loads(exc.read() or b"{}")})
+            status, answer = send_callback(self.server.state, body)
         except (urllib.error.URLError, OSError) as exc:
             self._send(502, {"error": f"collector unreachable: {exc}"})
+            return
+        self._send(200, {"status": status, "answer": answer})
 
     def _page(self) -> None:
         state = self.server.state

@@ -46,6 +46,33 @@ def test_env_overrides_nested_fields(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert config.session.timeout_s == 99  # the rest of the section still comes from the file
 
 
+def test_env_lists_case_and_foreign_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, '[device]\nid = "dev-001"\n')
+    monkeypatch.setenv("CF_PANEL__BUTTONS", "[5, 6, 13]")  # JSON for a list
+    monkeypatch.setenv("CF_PANEL__LEDS", "[17, 27, 22]")
+    monkeypatch.setenv("cf_heartbeat__interval_s", "120")  # names are case-insensitive
+    monkeypatch.setenv("CF_HTTP_PORT", "8080")  # the collector's: no section of the agent
+    monkeypatch.setenv("CF_NOSECTION__X", "1")
+    config = load_config(path)
+    assert config.panel.buttons == [5, 6, 13]
+    assert config.heartbeat.interval_s == 120
+
+
+def test_env_unknown_field_is_refused_like_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, '[device]\nid = "dev-001"\n')
+    monkeypatch.setenv("CF_MQTT__URLL", "mqtt://10.0.0.9:1884")
+    with pytest.raises(ConfigError, match=r"mqtt\.urll"):
+        load_config(path)
+    monkeypatch.delenv("CF_MQTT__URLL")
+    monkeypatch.setenv("CF_SESSION__RATING_WINDOW_S", "soon")
+    with pytest.raises(ConfigError, match=r"session\.rating_window_s"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

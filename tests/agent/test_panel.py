@@ -173,3 +173,20 @@ def test_hammering_presses_never_break_the_callbacks(factory: MockFactory) -> No
         threading.excepthook = previous_hook
         panel.close()
     assert errors == []
+
+
+def test_an_idle_panel_runs_no_thread(factory: MockFactory) -> None:
+    """No busy ticks (issue 14): gpiozero's Button would keep a hold thread per button waking
+    every 0.1 s; the panel's inputs have none, and the staff hold timer lives only while the
+    button is down."""
+    before = set(threading.enumerate())
+    p = Panel(SETTINGS, pin_factory=factory)
+    try:
+        p.bind(Listener())
+        assert set(threading.enumerate()) - before == set()
+        staff = pin(factory, 23)
+        staff.drive_low()
+        staff.drive_high()  # a short press: its timer is cancelled
+        wait_for(lambda: not (set(threading.enumerate()) - before))
+    finally:
+        p.close()

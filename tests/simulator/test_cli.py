@@ -18,6 +18,12 @@ import pytest
             ["--mqtt-url", "mqtt://127.0.0.1:1", "--token-file", "/nonexistent/token"],
             "--token-file /nonexistent/token: cannot read",
         ),
+        (["--mqtt-url", "mqtt://127.0.0.1:1", "--mass", "0"], "--mass: at least 1 device"),
+        (["--mqtt-url", "http://broker", "--mass", "5"], "--mqtt-url 'http://broker': expected"),
+        (
+            ["--mqtt-url", "mqtt://127.0.0.1:1", "--mass", "10000000"],
+            "--mass 10000000: needs 10000256 file descriptors",
+        ),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args: list[str], message: str) -> None:

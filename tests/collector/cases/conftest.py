@@ -1,15 +1,24 @@
-"""Case tests: a migrated database of either kind, an installed contact key, office rows."""
+"""Case tests: a migrated database of either kind, an installed contact key, office rows.
+
+Migrating a fresh PostgreSQL database costs seconds; each test here gets a copy of one migrated
+per session instead (``CREATE DATABASE ... TEMPLATE``; a file copy for SQLite), and drops it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from collector.cases.sealing import ContactSealer, use_sealer
+from collector.config import Settings
 from collector.storage import Driver, open_driver
 from tests.collector.conftest import make_settings
+from tests.fixtures.postgres import create_database, drop_database
 
 CONTACT_KEY = base64.b64encode(bytes(range(32))).decode()
 CONTACT_KEYS = f"k1:{CONTACT_KEY}"
@@ -22,6 +31,40 @@ def contact_key() -> Iterator[ContactSealer]:
     use_sealer(sealer)
     yield sealer
     use_sealer(None)
+
+
+async def _migrate(url: str) -> None:
+    driver = await open_driver(Settings(db_url=url))
+    await driver.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    sqlite = tmp_path_factory.mktemp("cases-template") / "template.db"
+    asyncio.run(_migrate(str(sqlite)))
+    name, url = create_database()
+    asyncio.run(_migrate(url))
+    try:
+        yield {"sqlite": str(sqlite), "postgres": name}
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: dict[str, str]
+) -> Iterator[str]:
+    """A migrated database of each kind, copied from the session's template."""
+    if request.param == "sqlite":
+        path = tmp_path / "collector.db"
+        shutil.copyfile(migrated_templates["sqlite"], path)
+        yield str(path)
+        return
+    name, url = create_database(template=migrated_templates["postgres"])
+    try:
+        yield url
+    finally:
+        drop_database(name)
 
 
 @pytest.fixture

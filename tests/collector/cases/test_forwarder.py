@@ -4,8 +4,11 @@ case arrives once, and only an answer from the centre marks it delivered."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import jsonschema
+import pytest
 
 from collector.cases import CaseContact, case_timeline
 from collector.cases.forwarder import CaseForwarder
@@ -33,8 +36,12 @@ async def _outbox(driver: Driver, case_id: str) -> dict[str, object]:
 
 
 async def test_delivered_once_with_valid_signed_payload(
-    driver: Driver, fake_centre: FakeCentre, contact_key: ContactSealer
+    driver: Driver,
+    fake_centre: FakeCentre,
+    contact_key: ContactSealer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     ids = await open_cases(driver, 3, contact=CaseContact("phone", "0812345678"))
     clock = Clock()
     forwarder = _forwarder(driver, fake_centre, contact_key, clock)
@@ -57,6 +64,8 @@ async def test_delivered_once_with_valid_signed_payload(
         assert case == {"state": "forwarded", "centre_ref": got["references"][case_id]}
     steps = await case_timeline(driver, "cm-0")
     assert [s.state for s in steps] == ["received", "forwarded"]
+    assert "0812345678" not in caplog.text  # the contact went to the centre, not to the log
+    assert "case opened" in caplog.text
 
 
 async def test_500_then_retry_after_backoff(

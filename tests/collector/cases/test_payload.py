@@ -95,3 +95,11 @@ def test_schema_refuses_unknown_fields() -> None:
     schema = load_schema()
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"schema": "complaint-v1", "pseudonym": PSEUDONYM}, schema)
+
+
+async def test_case_id_does_not_carry_the_time(driver: Driver) -> None:
+    """The case id goes to the centre: it must not be a time-ordered (v7/v1) UUID."""
+    import uuid  # noqa: PLC0415
+
+    ids = await open_cases(driver, 3)
+    assert {uuid.UUID(i).version for i in ids} == {4}
