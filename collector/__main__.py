@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
+from typing import Any
 
 from collector import token_cli
 from collector.config import Settings, env_help, load_settings
@@ -34,15 +36,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(settings: Settings) -> None:
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    """Start ingest first, then import and serve HTTP: a collector restarting after an outage
+    drains its backlog while the HTTP stack (about a second of imports) loads in a thread."""
     # Imported here: the decode worker (multiprocessing spawn) re-imports this module as
     # __mp_main__, and the HTTP stack (uvicorn, FastAPI, limits) would only slow its start.
+    from collector.cases.service import check_case_settings  # noqa: PLC0415
+    from collector.runtime import Collector  # noqa: PLC0415
+
+    check_case_settings()  # a bad CF_CASES_* value: one line, before anything starts
+    stop = _StopRequest()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop.handle)
+    collector = Collector(settings)
+    await collector.start()
+    try:
+        server = await asyncio.to_thread(_http_server, settings, collector)
+        stop.server = server
+        if not stop.requested:
+            await server.serve()  # uvicorn handles SIGTERM/SIGINT while it serves
+    finally:
+        await collector.stop()
+
+
+def _http_server(settings: Settings, collector: Any) -> Any:
     import uvicorn  # noqa: PLC0415
 
     from collector.api.app import create_app  # noqa: PLC0415
-    from collector.cases.service import check_case_settings  # noqa: PLC0415
 
-    check_case_settings()  # a bad CF_CASES_* value: one line, before the server starts
-    app = create_app(settings)
+    app = create_app(settings, collector=collector)
     config = uvicorn.Config(
         app,
         host=settings.http_host,
@@ -51,7 +76,20 @@ def _run(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    return uvicorn.Server(config)
+
+
+class _StopRequest:
+    """SIGTERM/SIGINT before (or after) uvicorn serves: stop instead of dying mid-commit."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: Any = None
+
+    def handle(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
 
 
 async def _migrate(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,9 +55,24 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="HTTP listen address")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP listen port")
+    mqtt_ingest_protocol: Literal["3.1.1", "5"] = Field(
+        "3.1.1",
+        description="MQTT version of the ingest subscription (3.1.1 is read at twice the rate; "
+        "flow control and session expiry then come from the broker's settings)",
+    )
+    ingest_workers: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="ingest processes on $share/<group>/... (PostgreSQL; SQLite takes 1)",
+    )
     batch_max: int = Field(2000, ge=1, le=20000, description="commit after this many messages")
     batch_window_ms: int = Field(
-        50, ge=1, le=5000, description="commit at most this long after a batch's first message"
+        0,
+        ge=0,
+        le=5000,
+        description="wait this long after a batch's first message (0: commit at once when idle;"
+        " under load batches form while the previous one commits)",
     )
     decode_workers: int = Field(
         1 if (os.cpu_count() or 1) > 1 else 0,

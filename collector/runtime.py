@@ -18,6 +18,7 @@ from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.subscriber import Subscriber
+from collector.ingest.workers import WorkerPool
 from collector.limits import IngestLimits
 from collector.metrics import Metrics
 from collector.pending_commands import PendingCommands
@@ -32,9 +33,11 @@ _CHANNELS = frozenset(c.value for c in Channel)
 
 
 class Collector:
-    def __init__(self, settings: Settings, *, ingest: bool = True) -> None:
+    def __init__(self, settings: Settings, *, ingest: bool = True, worker_index: int = 0) -> None:
         self.settings = settings
         self.ingest = ingest
+        self.worker_index = worker_index
+        self.workers: WorkerPool | None = None
         self.metrics = Metrics()
         self._driver: Driver | None = None
         self.subscriber: Subscriber | None = None
@@ -51,6 +54,9 @@ class Collector:
         return self._driver
 
     def _client_id(self) -> str:
+        if self.settings.ingest_workers > 1:
+            # Supervised workers keep a persistent session each, under a fixed id per index.
+            return f"{self.settings.mqtt_client_id}-w{self.worker_index}"
         if self.settings.mqtt_shared_group:
             # Shared workers use clean start, so each process gets its own id.
             return f"{self.settings.mqtt_client_id}-{socket.gethostname()}-{os.getpid()}"[:64]
@@ -61,7 +67,8 @@ class Collector:
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings)
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
-        self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
+        if self.worker_index == 0:  # extra ingest workers run ingest only
+            self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
         if not self.ingest:
             return
         inbox = Inbox(
@@ -72,9 +79,9 @@ class Collector:
             on_drop=self._inbox_dropped,
         )
         self.subscriber = Subscriber(self.settings, inbox, client_id=self._client_id())
-        self._decoder = DecodePool(
-            self.settings.decode_workers, IngestLimits.from_settings(self.settings)
-        )
+        # With several ingest workers, each decodes inline: the workers are the parallelism.
+        decoders = self.settings.decode_workers if self.settings.ingest_workers == 1 else 0
+        self._decoder = DecodePool(decoders, IngestLimits.from_settings(self.settings))
         await self._decoder.start()
         self.batcher = Batcher(
             inbox,
@@ -88,6 +95,11 @@ class Collector:
         self.pending_commands = PendingCommands(self._driver, self.subscriber.publish)
         self.batcher.start()
         self.subscriber.start()
+        if self.settings.ingest_workers > 1 and self.worker_index == 0:
+            self.workers = WorkerPool(self.settings.ingest_workers - 1)
+            self.workers.start()
+        if self.worker_index > 0:
+            return
         if pepper is None:
             _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
             return
@@ -102,6 +114,8 @@ class Collector:
         self.day_keys.start()
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         if self.cases is not None:
             await self.cases.stop()
             self.cases = None
@@ -133,5 +147,9 @@ class Collector:
 
     async def readiness(self) -> dict[str, bool]:
         db = self._driver is not None and await self._driver.ping()
-        broker = (not self.ingest) or (self.subscriber is not None and self.subscriber.ready)
+        broker = (not self.ingest) or (
+            self.subscriber is not None
+            and self.subscriber.ready
+            and (self.workers is None or self.workers.ready)
+        )
         return {"database": db, "broker": broker}

@@ -31,20 +31,27 @@ async def stamp_and_roll_up(tx: Tx, event_ids: Sequence[str]) -> int:
     for start in range(0, len(event_ids), _CHUNK):
         chunk = list(event_ids[start : start + _CHUNK])
         marks = ", ".join("?" for _ in chunk)
-        stamped += await tx.execute(
+        new = await tx.execute(
             _STAMP + f"WHERE rollup_mark = 0 AND id IN ({marks})",
             mark,
             *chunk,
         )
-    if stamped == 0:
-        return 0
+        if new:  # found by id (primary key): rollup_mark alone would scan the whole table
+            await _roll_up(tx, mark, chunk, marks)
+        stamped += new
+    return stamped
+
+
+async def _roll_up(tx: Tx, mark: int, chunk: list[str], marks: str) -> None:
     rows = await tx.fetch(
-        "SELECT coalesce(office_id, '') AS office_id, device_id, "
+        "SELECT coalesce(office_id, '') AS office_id, device_id, "  # noqa: S608 (marks: "?, ?")
         "(ts_ms / 3600000) * 3600000 AS hour_ms, scale, score, verified, count(*) AS n, "
         "coalesce(max(counter_label), '') AS counter_label "
-        "FROM events WHERE rollup_mark = ? AND type = 'rating' AND score IS NOT NULL "
+        f"FROM events WHERE id IN ({marks}) AND rollup_mark = ? "
+        "AND type = 'rating' AND score IS NOT NULL "
         "GROUP BY coalesce(office_id, ''), device_id, (ts_ms / 3600000) * 3600000, "
         "scale, score, verified",
+        *chunk,
         mark,
     )
     if rows:
@@ -67,4 +74,3 @@ async def stamp_and_roll_up(tx: Tx, event_ids: Sequence[str]) -> int:
                 for r in rows
             ],
         )
-    return stamped

@@ -48,17 +48,22 @@ def create_app(
     ingest: bool = True,
     routers: Sequence[APIRouter] = (),
     install: Sequence[Installer] | None = None,
+    collector: Collector | None = None,
 ) -> FastAPI:
-    """The collector's HTTP app; ``ingest=False`` serves the API without an MQTT subscriber."""
-    collector = Collector(settings, ingest=ingest)
+    """The collector's HTTP app; ``ingest=False`` serves the API without an MQTT subscriber.
+    A ``collector`` given is already started and stopped by its owner (``__main__``)."""
+    owned = collector is None
+    collector = collector or Collector(settings, ingest=ingest)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await collector.start()
+        if owned:
+            await collector.start()
         try:
             yield
         finally:
-            await collector.stop()
+            if owned:
+                await collector.stop()
 
     app = FastAPI(
         title="Citizen Feedback collector",

@@ -24,7 +24,7 @@ def _warm_up() -> bool:
     return True
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """A worker whose collector died (SIGKILL) must not linger: watch the parent pid."""
 
     def watch() -> None:
@@ -47,7 +47,7 @@ class DecodePool:
             self._pool = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=context,
-                initializer=_exit_with_parent,
+                initializer=exit_with_parent,
                 initargs=(os.getpid(),),
             )
 

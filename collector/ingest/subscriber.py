@@ -1,9 +1,14 @@
-"""The one paho-mqtt adapter of the collector (MQTT v5, manual acknowledgement).
+"""The one paho-mqtt adapter of the collector (MQTT 3.1.1 or v5, manual acknowledgement).
 
 A single collector keeps a persistent session (fixed client id, clean start off, a session
 expiry), so the broker queues messages while it is down and redelivers what it never acknowledged.
 As one of N workers it joins the shared subscription ``$share/<group>/...`` with clean start: a
 persistent member that is offline would keep receiving its share into a queue nobody drains.
+
+The ingest subscription speaks MQTT 3.1.1 by default (``CF_MQTT_INGEST_PROTOCOL``): paho parses
+a v5 PUBLISH (its properties) at half the rate. What v5 gave, the broker then sets: flow control
+by ``max_inflight_messages`` (the v5 Receive Maximum), session expiry by
+``persistent_client_expiration``. Reads are buffered (:mod:`collector.ingest.buffered_client`).
 
 The paho thread only appends each message to an :class:`Inbox`; the batcher takes them in bursts.
 ``ack`` sends the PUBACK of a message after its commit, and skips messages of an earlier
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -29,6 +35,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.config import Settings
+from collector.ingest.buffered_client import BufferedClient
 from collector.ingest.inbox import Inbox
 from collector.records import RawMessage
 from protocols import Channel, subscription, topic
@@ -46,17 +53,22 @@ class Subscriber:
     def __init__(self, settings: Settings, inbox: Inbox, *, client_id: str | None = None) -> None:
         self._settings = settings
         self._inbox = inbox
-        self.shared_group = settings.mqtt_shared_group
+        self.shared_group = settings.mqtt_shared_group or (
+            "collectors" if settings.ingest_workers > 1 else None
+        )
         self.client_id = client_id or settings.mqtt_client_id
         self.generation = 0
         self.connected = False
         self.subscribed = False
         self._lock = threading.Lock()
-        self._client = mqtt.Client(
+        self.v5 = settings.mqtt_ingest_protocol == "5"
+        self.persistent = self.shared_group is None or settings.ingest_workers > 1
+        self._client = BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
             manual_ack=True,
+            clean_session=None if self.v5 else not self.persistent,
         )
         self._client.max_queued_messages_set(0)
         self._client.max_inflight_messages_set(100)
@@ -88,16 +100,23 @@ class Subscriber:
 
     def start(self) -> None:
         """Connect in the background; paho reconnects by itself after a loss."""
+        if not self.v5:
+            self._client.connect_async(
+                self._settings.mqtt_host,
+                self._settings.mqtt_port,
+                keepalive=self._settings.mqtt_keepalive_s,
+            )
+            self._client.loop_start()
+            return
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.ReceiveMaximum = self._settings.mqtt_receive_maximum
-        clean_start = self.shared_group is not None
-        if not clean_start:
+        if self.persistent:
             props.SessionExpiryInterval = self._settings.mqtt_session_expiry_s
         self._client.connect_async(
             self._settings.mqtt_host,
             self._settings.mqtt_port,
             keepalive=self._settings.mqtt_keepalive_s,
-            clean_start=clean_start,
+            clean_start=not self.persistent,
             properties=props,
         )
         self._client.loop_start()
@@ -118,6 +137,10 @@ class Subscriber:
         with self._lock:
             self.generation += 1
         self.connected = True
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # PUBACKs and acks leave at once (no Nagle delay)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _LOGGER.info(
             "connected to %s:%s as %s (session present: %s)",
             self._settings.mqtt_host,
@@ -125,8 +148,10 @@ class Subscriber:
             self.client_id,
             flags.session_present,
         )
-        options = SubscribeOptions(qos=1)
-        result, mid = client.subscribe([(f, options) for f in self.filters])
+        if self.v5:
+            result, mid = client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.filters])
+        else:
+            result, mid = client.subscribe([(f, 1) for f in self.filters])
         self._pending_sub = mid
         if result != mqtt.MQTT_ERR_SUCCESS:
             _LOGGER.error("subscribe failed to send: %s", mqtt.error_string(result))
@@ -166,24 +191,15 @@ class Subscriber:
         """PUBACK committed messages of the current connection; return how many were skipped."""
         generation = self.generation
         skipped = 0
-        client = self._client
-        # paho wakes its network thread with one socket write per queued packet; a batch of
-        # PUBACKs needs only one wake-up, so the wake-up socket is set aside while queueing them.
-        wake = client._sockpairW
-        client._sockpairW = None
-        try:
-            for m in messages:
-                if m.qos == 0:
-                    continue
-                if m.generation != generation:
-                    skipped += 1
-                    continue
-                client.ack(m.mid, m.qos)
-        finally:
-            if client._sockpairW is None and wake is not None:
-                client._sockpairW = wake
-                with contextlib.suppress(OSError):
-                    wake.send(b"0")
+        mids = []
+        for m in messages:
+            if m.qos == 0:
+                continue
+            if m.generation != generation:
+                skipped += 1
+                continue
+            mids.append(m.mid)
+        self._client.ack_many(mids)
         return skipped
 
     def publish(self, topic_name: str, payload: bytes, channel: Channel) -> None:

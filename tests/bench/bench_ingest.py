@@ -1,361 +1,124 @@
-"""Benchmark: collector ingest throughput and latency against a private Mosquitto.
+"""Benchmark: collector ingest throughput, start-up and latency against a private Mosquitto.
 
-One publisher process loads the same stream of QoS 1 rating events (N simulated devices,
-windows of <= 1000 in flight, far below paho's 65,535 packet ids) into the persistent sessions
-of four consumers, then each consumer drains the whole backlog on its own:
+One publisher loads the same stream of QoS 1 ratings (20 simulated devices) into the persistent
+session of every consumer; then each drains the whole backlog on its own, in this order:
 
-- ``mosquitto_sub`` (C, MQTT v5, QoS 1): the broker's delivery ceiling;
-- a bare paho subscriber (MQTT v5, manual ack; counts and acknowledges, nothing else);
-- the collector, ``python -m collector``, on SQLite, then on PostgreSQL (stored rows counted).
+- ``mosquitto_sub`` (C, MQTT v5): the broker's delivery ceiling;
+- bare paho subscribers (manual ack; count and acknowledge, nothing else), MQTT v5 -- the
+  baseline of target 1 -- and 3.1.1;
+- ``python -m collector`` on SQLite (1 worker, decode worker process), on PostgreSQL with 1, 2
+  and 4 workers (``CF_INGEST_WORKERS``, a shared subscription), MQTT 3.1.1 (the default), and
+  PostgreSQL with 1 worker on MQTT v5 for comparison. Rows are counted in the database: validated,
+  committed, acknowledged after commit; the final count must equal the backlog (nothing lost,
+  nothing doubled).
 
-Reported: sustained rate of each (from first to last message or stored row), the collector's
-ratios to the bare paho subscriber and to mosquitto_sub, then publish -> commit latency
-(seen by the device as its ``acks``; an upper bound of the commit) at about 1,000 events/s.
+Printed: each consumer's sustained rate (first to last row) and its rate from process launch,
+with the ratio to the bare paho v5 subscriber of the same run and the target; then publish ->
+committed and acked latency at ~1,000 events/s (SQLite, PostgreSQL) against the target p99.
 
-    .venv/bin/python tests/bench/bench_ingest.py [--devices 20] [--events 100000] [--no-postgres]
+    .venv/bin/python tests/bench/bench_ingest.py [--events 200000] [--quick] [--no-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
 import os
 import shutil
-import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import asyncpg
-import paho.mqtt.client as mqtt
-import psutil
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
-from protocols import Channel, Rating, RatingBody, encode, new_message_id, now, topic
+from tests.bench.ingest.consumers import (
+    CollectorRun,
+    Drain,
+    drain_bare,
+    drain_mosquitto_sub,
+    mosquitto_sub,
+    prepare_bare,
+)
+from tests.bench.ingest.latency import latency
+from tests.bench.ingest.measure import log, run_role
 from tests.fixtures.broker import MosquittoBroker
-from tests.fixtures.collector_process import CollectorProcess
 from tests.fixtures.postgres import create_database, drop_database
 
-REPO = Path(__file__).resolve().parents[2]
-WINDOW = 1000
-SESSION_EXPIRY = 3600
+DEVICES = 20
+TARGET_RATE = 30_000
+TARGET_RATIO = 1.0
+TARGET_P99_MS = 50.0
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+def collector_runs(
+    url: str, workdir: Path, *, postgres: bool, workers: list[int], dbs: list[str]
+) -> list[CollectorRun]:
+    runs = [CollectorRun("collector sqlite 1w", url, str(workdir / "bench.db"), workdir)]
+    if not postgres:
+        return runs
+    for n in workers:
+        name, db_url = create_database()
+        dbs.append(name)
+        runs.append(CollectorRun(f"collector pg {n}w", url, db_url, workdir, workers=n))
+    name, db_url = create_database()
+    dbs.append(name)
+    runs.append(CollectorRun("collector pg 1w v5", url, db_url, workdir, v5=True))
+    return runs
 
 
-def device_ids(count: int, prefix: str = "bench-dev") -> list[str]:
-    return [f"{prefix}-{i:04d}" for i in range(count)]
-
-
-def event(device: str, seq: int) -> bytes:
-    body = RatingBody(session=None, score=1 + seq % 5, scale=5, verified=bool(seq % 2))
-    return encode(Rating(v=1, id=new_message_id(), device=device, ts=now(), seq=seq, body=body))
-
-
-# --- child process roles ---------------------------------------------------------------------
-def role_publish(argv: list[str]) -> None:
-    """Publish per_device events for each device, interleaved; rate 0 = as fast as possible.
-    Prints one JSON line per published (device, seq) batch when rate > 0 (for latency).
-    ``argv``: url, devices, per_device, first_seq, rate, device id prefix."""
-    url, prefix = argv[0], argv[5]
-    devices, per_device, first_seq, rate = int(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
-    host, port = url.removeprefix("mqtt://").split(":")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
-    client.max_inflight_messages_set(WINDOW)
-    client.max_queued_messages_set(0)
-    client.connect(host, int(port))
-    client.loop_start()
-    ids = device_ids(devices, prefix)
-    topics = {d: topic(d, Channel.EVENTS) for d in ids}
-    pending: list[mqtt.MQTTMessageInfo] = []
-    start = time.perf_counter()
-    sent = 0
-    for seq in range(first_seq, first_seq + per_device):
-        stamp = time.time()
-        for d in ids:
-            pending.append(client.publish(topics[d], event(d, seq), qos=1))
-            sent += 1
-            if len(pending) >= WINDOW:
-                for info in pending:
-                    info.wait_for_publish(60)
-                pending.clear()
-        if rate > 0:
-            print(json.dumps({"seq": seq, "t": stamp}), flush=True)
-            delay = start + sent / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-    for info in pending:
-        info.wait_for_publish(60)
-    client.disconnect()
-    client.loop_stop()
-
-
-def role_bare(url: str, client_id: str, expected: int, prepare: bool) -> None:
-    """A bare paho v5 subscriber with manual acks: count and acknowledge, nothing else."""
-    host, port = url.removeprefix("mqtt://").split(":")
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
-    )
-    count = 0
-    first = last = 0.0
-    cpu_first = cpu_last = 0.0
-    done = threading.Event()
-    subscribed = threading.Event()
-
-    def on_message(c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        nonlocal count, first, last, cpu_first, cpu_last
-        c.ack(msg.mid, msg.qos)
-        count += 1
-        last = time.perf_counter()
-        cpu_last = time.process_time()
-        if count == 1:
-            first, cpu_first = last, cpu_last
-        if count >= expected:
-            done.set()
-
-    client.on_message = on_message
-    client.on_subscribe = lambda *_a: subscribed.set()
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = SESSION_EXPIRY
-    client.connect(host, int(port), clean_start=False, properties=props)
-    client.subscribe("cf/v1/devices/+/events", qos=1)
-    client.loop_start()
-    if prepare:  # the persistent session exists once the broker granted the subscription
-        if not subscribed.wait(30):
-            raise RuntimeError("bare subscriber: no SUBACK within 30 s")
-    else:
-        done.wait(600)
-    client.disconnect()
-    client.loop_stop()
+def report(drains: list[Drain], expected: int, load: float, lat: dict[str, tuple]) -> None:
+    bare = next(d for d in drains if d.name == "bare paho v5")
+    print()
+    print(f"ingest benchmark: {expected} queued QoS 1 events, {DEVICES} devices, loopback")
+    print(f"machine: {os.cpu_count()} cores, load average before the run {load:.1f}")
     print(
-        json.dumps({"count": count, "seconds": last - first, "cpu": cpu_last - cpu_first}),
-        flush=True,
+        f"{'consumer':<24}{'events/s':>10}{'x bare v5':>11}{'from launch':>13}{'x bare v5':>11}"
+        f"{'CPU us/ev':>11}{'broker us/ev':>14}"
     )
-
-
-# --- orchestration ---------------------------------------------------------------------------
-def run_role(*args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, __file__, *args],
-        capture_output=capture,
-        text=True,
-        check=True,
-        cwd=REPO,
-        timeout=900,
-    )
-
-
-def mosquitto_sub(url: str, client_id: str, count: int) -> list[str]:
-    host, port = url.removeprefix("mqtt://").split(":")
-    cmd = [
-        "mosquitto_sub",
-        "-h",
-        host,
-        "-p",
-        port,
-        "-V",
-        "5",
-        "-q",
-        "1",
-        "-c",
-        "-i",
-        client_id,
-        "-x",
-        str(SESSION_EXPIRY),
-        "-t",
-        "cf/v1/devices/+/events",
-    ]
-    return [*cmd, "-C", str(count)] if count else [*cmd, "-W", "1"]
-
-
-def cpu_seconds(pid: int, *, children: bool = True) -> float:
-    """User + system CPU of a process and its children (the collector's decode worker)."""
-    proc = psutil.Process(pid)
-    total = 0.0
-    for p in [proc, *(proc.children(recursive=True) if children else [])]:
-        with contextlib.suppress(psutil.Error):
-            t = p.cpu_times()
-            total += t.user + t.system
-    return total
-
-
-MAIN_US: dict[str, float] = {}
-"""collector -> CPU µs per event of its main process alone (paho, storage, acks)."""
-CPU_US: dict[str, tuple[float, float]] = {}
-"""consumer -> (its CPU µs per event, the broker's CPU µs per event) during the drain."""
-
-
-def drain_mosquitto_sub(url: str, expected: int, broker_pid: int) -> float:
-    start = time.perf_counter()
-    broker_cpu = cpu_seconds(broker_pid)
-    proc = subprocess.Popen(
-        mosquitto_sub(url, "bench-msub", expected), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    first = None
-    got = 0
-    for _line in proc.stdout:
-        got += 1
-        if first is None:
-            first = time.perf_counter()
-    _pid, _status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
-    end = time.perf_counter()
-    broker_used = cpu_seconds(broker_pid) - broker_cpu
-    CPU_US["mosquitto_sub"] = (
-        (usage.ru_utime + usage.ru_stime) / expected * 1e6,
-        broker_used / expected * 1e6,
-    )
-    if got < expected:
-        raise RuntimeError(f"mosquitto_sub drained {got} of {expected}")
-    log(f"  mosquitto_sub: connect -> done {end - start:.2f} s")
-    return expected / (end - (first or start))
-
-
-class CollectorRun:
-    """``python -m collector`` with a persistent session; stored rows counted in its database."""
-
-    def __init__(self, url: str, db_url: str, workdir: Path, client_id: str) -> None:
-        self.db_url = db_url
-        self.process = CollectorProcess(
-            workdir,
-            {"CF_MQTT_URL": url, "CF_DB_URL": db_url, "CF_MQTT_CLIENT_ID": client_id},
-            name=client_id,
-            log_level="WARNING",
+    for d in drains:
+        print(
+            f"{d.name:<24}{d.rate:>10,.0f}{d.rate / bare.rate:>11.2f}{d.launch_rate:>13,.0f}"
+            f"{d.launch_rate / bare.launch_rate:>11.2f}{d.cpu_us:>11.1f}{d.broker_us:>14.1f}"
         )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def start(self) -> None:
-        """Start and wait until ready (database migrated, subscription granted)."""
-        self.process.start_ready()
-
-    def stop(self) -> None:
-        self.process.stop(timeout_s=30)
-
-    def stored(self) -> int:
-        if self.db_url.startswith("postgresql://"):
-            return asyncio.run(_pg_count(self.db_url))
-        with sqlite3.connect(self.db_url, timeout=10) as conn:
-            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-
-
-async def _pg_count(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT count(*) FROM events"))
-    finally:
-        await conn.close()
-
-
-def drain_collector(run: CollectorRun, expected: int, name: str, broker_pid: int) -> float:
-    """Start the collector on its queued backlog; the rate from first to last stored row."""
-    run.start()
-    first_t = None
-    first_n = 0
-    cpu0 = broker0 = main0 = 0.0
-    last_report = time.monotonic()
-    while True:
-        n = run.stored()
-        t = time.perf_counter()
-        if first_t is None and n > 0:
-            first_t, first_n = t, n
-            cpu0, broker0 = cpu_seconds(run.pid), cpu_seconds(broker_pid)
-            main0 = cpu_seconds(run.pid, children=False)
-        if n >= expected:
-            break
-        if time.monotonic() - last_report > 2:
-            log(f"  {name}: {n}/{expected} stored")
-            last_report = time.monotonic()
-        time.sleep(0.05)
-    assert first_t is not None
-    drained = expected - first_n
-    if drained <= 0:
-        raise RuntimeError(
-            f"{name}: stored the whole backlog before the first count; raise --events"
+    collectors = [d for d in drains if d.name.startswith("collector")]
+    best = max(collectors, key=lambda d: d.rate)
+    met = best.rate >= TARGET_RATE and best.rate >= TARGET_RATIO * bare.rate
+    print(
+        f"target 1: >= {TARGET_RATE:,} events/s and >= {TARGET_RATIO:.1f}x bare paho v5 "
+        f"({bare.rate:,.0f}): best {best.name} {best.rate:,.0f} events/s "
+        f"({best.rate / bare.rate:.2f}x) -> {'met' if met else 'NOT met'}"
+    )
+    best_launch = max(collectors, key=lambda d: d.launch_rate)
+    ratio = best_launch.launch_rate / bare.launch_rate
+    print(
+        f"target 1 from launch: best {best_launch.name} {best_launch.launch_rate:,.0f} events/s "
+        f"vs bare paho v5 {bare.launch_rate:,.0f} ({ratio:.2f}x; target >= {TARGET_RATIO:.1f}x)"
+        f" -> {'met' if ratio >= TARGET_RATIO else 'NOT met'}"
+    )
+    for name, (p50, p99, samples, rate) in lat.items():
+        verdict = "met" if p99 <= TARGET_P99_MS else "NOT met"
+        print(
+            f"target 2: publish -> committed and acked at {rate:,} events/s, {name}: "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({samples} events; target p99 <= "
+            f"{TARGET_P99_MS:.0f} ms) -> {verdict}"
         )
-    CPU_US[name] = (
-        (cpu_seconds(run.pid) - cpu0) / drained * 1e6,
-        (cpu_seconds(broker_pid) - broker0) / drained * 1e6,
-    )
-    MAIN_US[name] = (cpu_seconds(run.pid, children=False) - main0) / drained * 1e6
-    run.stop()
-    return (expected - first_n) / max(t - first_t, 1e-6)
-
-
-def latency(url: str, devices: int, seconds: int, workdir: Path) -> tuple[float, float, int]:
-    """Publish about 1,000 events/s to a live collector (SQLite); publish -> ack latency."""
-    run = CollectorRun(url, str(workdir / "latency.db"), workdir, "bench-latency")
-    run.start()
-    host, port = url.removeprefix("mqtt://").split(":")
-    acks: list[tuple[float, str, int]] = []
-    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-acks")
-    watcher.on_message = lambda _c, _u, m: acks.append(
-        (time.time(), (d := json.loads(m.payload))["device"], d["acked_seq"])
-    )
-    subscribed = threading.Event()
-    watcher.on_subscribe = lambda *_a: subscribed.set()
-    watcher.connect(host, int(port))
-    watcher.subscribe("cf/v1/devices/+/acks", qos=1)
-    watcher.loop_start()
-    if not subscribed.wait(30):  # acks published before the SUBACK would be missed
-        raise RuntimeError("ack watcher: no SUBACK within 30 s")
-    per_device = seconds * 1000 // devices
-    proc = run_role("publish", url, str(devices), str(per_device), "1", "1000", "bench-live")
-    sent_at = {int(r["seq"]): float(r["t"]) for r in map(json.loads, proc.stdout.splitlines())}
-    deadline = time.monotonic() + 20
-    ids = device_ids(devices, "bench-live")
-    while time.monotonic() < deadline:
-        covered: dict[str, int] = {}
-        for _t, d, s in list(acks):
-            covered[d] = max(covered.get(d, 0), s)
-        if all(covered.get(d, 0) >= per_device for d in ids):
-            break
-        time.sleep(0.1)
-    watcher.loop_stop()
-    run.stop()
-    # For each (device, seq): the first ack that covers it.
-    best: dict[str, int] = {}
-    lat: list[float] = []
-    live = set(ids)
-    for t, d, s in sorted(acks):
-        if d not in live:  # retained acks of the backlog devices
-            continue
-        for seq in range(best.get(d, 0) + 1, s + 1):
-            if seq in sent_at:
-                lat.append(t - sent_at[seq])
-        best[d] = max(best.get(d, 0), s)
-    lat.sort()
-    p50 = statistics.median(lat) * 1000
-    p99 = lat[int(0.99 * (len(lat) - 1))] * 1000
-    return p50, p99, len(lat)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--events", type=int, default=100_000, help="backlog per consumer")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=200_000, help="backlog per consumer")
+    parser.add_argument("--quick", action="store_true", help="50,000 events, 5 s of latency")
     parser.add_argument("--latency-seconds", type=int, default=10)
+    parser.add_argument("--latency-rate", type=int, default=1000)
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    load_before = os.getloadavg()[0]
-    per_device = args.events // args.devices
-    expected = per_device * args.devices
+    if args.quick:
+        args.events, args.latency_seconds = 50_000, 5
+    load = os.getloadavg()[0]
+    per_device = args.events // DEVICES
+    expected = per_device * DEVICES
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     broker = MosquittoBroker(
         workdir / "broker",
@@ -364,82 +127,59 @@ def main() -> int:
     )
     broker.start()
     url = broker.url
-    pg_name = None
-    results: dict[str, float] = {}
+    dbs: list[str] = []
+    drains: list[Drain] = []
+    lat: dict[str, tuple] = {}
     try:
-        runs = {"sqlite": CollectorRun(url, str(workdir / "bench.db"), workdir, "bench-sqlite")}
-        if not args.no_postgres:
-            pg_name, pg_url = create_database()
-            runs["postgres"] = CollectorRun(url, pg_url, workdir, "bench-postgres")
+        workers = [int(n) for n in args.workers.split(",")]
+        runs = collector_runs(url, workdir, postgres=not args.no_postgres, workers=workers, dbs=dbs)
         log(f"registering sessions; broker {url}, work dir {workdir}")
-        for run in runs.values():  # creates the schema and the persistent session, then leaves
-            run.start()
-            run.stop()
-        run_role("bare", url, "bench-bare", "0", "prepare")
+        for run in runs:
+            run.register()
+        for version in ("5", "3.1.1"):
+            prepare_bare(url, version)
         subprocess.run(mosquitto_sub(url, "bench-msub", 0), check=False, capture_output=True)
-        log(f"publishing {expected} events from {args.devices} devices (QoS 1, window {WINDOW})")
+        log(f"publishing {expected} events from {DEVICES} devices")
         t0 = time.perf_counter()
-        run_role("publish", url, str(args.devices), str(per_device), "1", "0", "bench-dev")
-        pub_rate = expected / (time.perf_counter() - t0)
-        log(f"  publisher: {pub_rate:,.0f} events/s (queued for {2 + len(runs)} sessions)")
+        run_role("publish", url, str(DEVICES), str(per_device), "1", "0", "bench-dev")
+        log(f"  publisher: {expected / (time.perf_counter() - t0):,.0f} events/s")
         broker_pid = broker.pid
         assert broker_pid is not None
-        results["mosquitto_sub"] = drain_mosquitto_sub(url, expected, broker_pid)
-        log(f"mosquitto_sub drained {results['mosquitto_sub']:,.0f} events/s")
-        broker_cpu = cpu_seconds(broker_pid)
-        bare = json.loads(run_role("bare", url, "bench-bare", str(expected), "drain").stdout)
-        CPU_US["bare paho v5"] = (
-            bare["cpu"] / expected * 1e6,
-            (cpu_seconds(broker_pid) - broker_cpu) / expected * 1e6,
-        )
-        if bare["count"] < expected:
-            raise RuntimeError(f"bare paho subscriber got {bare['count']} of {expected}")
-        results["bare paho v5"] = bare["count"] / bare["seconds"]
-        log(f"bare paho subscriber drained {results['bare paho v5']:,.0f} events/s")
-        for name, run in runs.items():
-            results[f"collector {name}"] = drain_collector(
-                run, expected, f"collector {name}", broker_pid
+        drains.append(drain_mosquitto_sub(url, expected, broker_pid))
+        for version in ("5", "3.1.1"):
+            drains.append(drain_bare(url, version, expected, broker_pid))
+            log(f"{drains[-1].name}: {drains[-1].rate:,.0f} events/s")
+        for run in runs:
+            drains.append(run.drain(expected, broker_pid))
+            log(f"{run.name}: {drains[-1].rate:,.0f} events/s")
+        for name, db_url in [
+            ("SQLite", str(workdir / "latency.db")),
+            *([] if args.no_postgres else [("PostgreSQL", _latency_db(dbs))]),
+        ]:
+            log(f"latency at {args.latency_rate} events/s for {args.latency_seconds} s ({name})")
+            p50, p99, n = latency(
+                url,
+                db_url,
+                workdir / name,
+                devices=DEVICES,
+                seconds=args.latency_seconds,
+                rate=args.latency_rate,
             )
-            log(f"collector ({name}) stored {results[f'collector {name}']:,.0f} events/s")
-        log(f"latency at ~1,000 events/s for {args.latency_seconds} s (SQLite)")
-        p50, p99, samples = latency(url, args.devices, args.latency_seconds, workdir)
+            lat[name] = (p50, p99, n, args.latency_rate)
     finally:
         broker.stop()
-        if pg_name:
-            drop_database(pg_name)
-    bare_rate, msub_rate = results["bare paho v5"], results["mosquitto_sub"]
-    print()
-    print(f"ingest benchmark: {expected} events, {args.devices} devices, 2-core loopback")
-    print(f"load average before the run: {load_before:.1f} (2 cores; figures scale with it)")
-    print(
-        f"{'consumer':<22}{'events/s':>12}{'x bare paho':>13}{'x mosquitto_sub':>17}"
-        f"{'CPU us/event':>14}{'broker us/ev':>14}"
-    )
-    for name, rate in results.items():
-        own, brk = CPU_US.get(name, (float("nan"), float("nan")))
-        print(
-            f"{name:<22}{rate:>12,.0f}{rate / bare_rate:>13.2f}{rate / msub_rate:>17.2f}"
-            f"{own:>14.1f}{brk:>14.1f}"
-        )
-    for name, us in MAIN_US.items():
-        print(f"{name}: main process {us:.1f} us/event (the rest is the decode worker)")
-    print(
-        f"publish -> commit (ack) latency at 1k events/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-        f"({samples} events)"
-    )
-    sqlite_rate = results["collector sqlite"]
-    print(
-        f"targets: SQLite >= 15,000/s: {'met' if sqlite_rate >= 15000 else 'NOT met'}; "
-        f">= 0.7x bare paho: {'met' if sqlite_rate >= 0.7 * bare_rate else 'NOT met'}"
-    )
+        for name in dbs:
+            drop_database(name)
+    report(drains, expected, load, lat)
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
+def _latency_db(dbs: list[str]) -> str:
+    name, db_url = create_database()
+    dbs.append(name)
+    return db_url
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "publish":
-        role_publish(sys.argv[2:8])
-    elif len(sys.argv) > 1 and sys.argv[1] == "bare":
-        role_bare(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "prepare")
-    else:
-        sys.exit(main())
+    sys.exit(main())
