@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from simulator.offices import place_counters
+from tests.collector.devices import wait_for
 from tests.e2e.browser import ARTIFACTS_DIR, launch
 
 pytestmark = pytest.mark.slow
@@ -218,6 +219,42 @@ def test_demo_shows_pins_and_an_offline_device_and_stops_without_leftovers(
     assert qr_link, demo.output[-2000:]
     assert qr_link.group(3) in me["office_ids"]
     assert api.get(qr_link.group(1)).status_code == 200
+
+    # A complaint sent with that counter's token reaches the fake 1111 centre, once, and the
+    # citizen's status page shows the centre's steps (the demo's centre accepts at once).
+    centre = re.search(r"1111 centre\s+(http://\S+/)", demo.output)
+    assert centre, demo.output[-2000:]
+    sent = httpx.post(
+        url + "/api/v1/feedback",
+        json={
+            "token": qr_link.group(2),
+            "score": 1,
+            "comment": "รอนานมาก ไม่มีเจ้าหน้าที่ที่ช่อง",
+            "complaint": True,
+            "category": "delay",
+        },
+        timeout=10,
+    )
+    assert sent.status_code == 201, sent.text
+    ref, secret = sent.json()["status_url"].rsplit("/", 2)[-2:]
+
+    def centre_has_it() -> bool:
+        got = httpx.get(centre.group(1) + "received?payloads=1", timeout=5).json()
+        return any(
+            p.get("category") == "delay" and "รอนานมาก" in p.get("text", "")
+            for p in got.get("payloads", {}).values()
+        )
+
+    wait_for(centre_has_it, timeout=60, interval=0.5)
+    assert httpx.get(centre.group(1) + "received", timeout=5).json()["duplicates"] == 0
+
+    def status_steps() -> list[str]:
+        status = httpx.get(
+            f"{url}/api/v1/feedback/status/{ref}", params={"secret": secret}, timeout=5
+        ).json()
+        return [step["state"] for step in status["steps"]]
+
+    wait_for(lambda: "forwarded" in status_steps(), timeout=60, interval=0.5)
 
     with launch(tmp_path / "chromium") as browser:
         page = browser.new_page()
