@@ -1,6 +1,6 @@
 """Extra ingest processes (``CF_INGEST_WORKERS`` > 1), started and watched by the main one.
 
-Each worker is ``python -m collector.ingest.worker INDEX``: a whole ingest path (MQTT, validation,
+Each worker is ``python -m collector.ingest_worker INDEX``: a whole ingest path (MQTT, validation,
 commit, PUBACK, acks) of its own on the shared subscription ``$share/<group>/...`` with the fixed
 client id ``<CF_MQTT_CLIENT_ID>-w<INDEX>`` and a persistent session, so the broker keeps its
 share while it is down and redelivers what it never acknowledged. The main process is worker 0
@@ -54,7 +54,7 @@ class WorkerPool:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "collector.ingest.worker",
+                "collector.ingest_worker",
                 str(index),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,

@@ -49,7 +49,7 @@ def _workers(main_pid: int) -> dict[str, int]:
             cmd = child.cmdline()
         except psutil.Error:  # a killed worker not yet reaped (zombie), or gone
             continue
-        if "collector.ingest.worker" in cmd:
+        if "collector.ingest_worker" in cmd:
             found[cmd[-1]] = child.pid
     return found
 

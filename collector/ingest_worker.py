@@ -1,4 +1,4 @@
-"""``python -m collector.ingest.worker INDEX``: one extra ingest process (see ``workers.py``).
+"""``python -m collector.ingest_worker INDEX``: one extra ingest process (ingest/workers.py).
 
 No HTTP: the main process serves it. Prints ``ready`` once its subscription is granted; SIGTERM
 commits what it holds and exits; it exits by itself when its parent (``CF_PARENT_PID``) is gone.
@@ -18,7 +18,7 @@ from collector.ingest.decode_pool import exit_with_parent
 from collector.ingest.subscriber import wait_ready
 from collector.runtime import Collector
 
-_LOGGER = logging.getLogger("collector.ingest.worker")
+_LOGGER = logging.getLogger("collector.ingest_worker")
 
 
 async def serve(index: int) -> None:
@@ -46,7 +46,7 @@ async def serve(index: int) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: python -m collector.ingest.worker INDEX", file=sys.stderr)
+        print("usage: python -m collector.ingest_worker INDEX", file=sys.stderr)
         return 2
     parent = os.environ.get("CF_PARENT_PID")
     if parent and parent.isdigit():
