@@ -75,3 +75,13 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
     $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
   fi
 fi
+
+# vpcd (the virtual card reader of the tests) listens on fixed ports 35963-35964, which lie in the
+# kernel's ephemeral range: reserve them so that no outgoing connection takes one just as pcscd
+# starts (best effort; tests/fixtures/pcsc.py also retries a start that lost its port).
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -r "$reserved" ] && ! grep -q '35963' "$reserved"; then
+  current=$(cat "$reserved")
+  echo "${current:+$current,}35963-35964" | $SUDO tee "$reserved" >/dev/null 2>&1 ||
+    echo "setup: could not reserve ports 35963-35964 for vpcd (tests retry instead)" >&2
+fi
