@@ -15,7 +15,7 @@ from collector.feedback.pii import MARK
 from tests.collector.accounts.rig import Rig
 from tests.collector.feedback.conftest import RigFactory, signer
 
-CANARY_ID = "1101700230708"  # synthetic: passes the checksum, belongs to no one
+CANARY_ID = "9901700230706"  # synthetic: passes the checksum, belongs to no one
 CANARY_PHONE = "0812345678"
 
 
