@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse, Response
 from collector.accounts.context import client_address
 from collector.accounts.pages import csrf_ok, page_principal
 from collector.accounts.principal import PersonRole, Principal
-from collector.accounts.render import lang_of
 from collector.analytics.filters import date_range
 from collector.api.deps import DriverDep
 from collector.cases.model import CATEGORIES, STATES
@@ -27,6 +26,7 @@ from collector.feedback.model import FeedbackProblemsError, has_markup
 from collector.feedback.render import render, strings
 from collector.feedback.tokens import TokenError
 from collector.storage import Driver, Row
+from collector.web.form_pages import lang_of
 
 router = APIRouter(tags=["feedback pages"], include_in_schema=False)
 FormText = Annotated[str, Form()]
