@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from collector.accounts.context import AccountContext, client_address, get_context
@@ -20,11 +20,11 @@ from collector.accounts.sessions import SESSION_COOKIE, close_session, open_sess
 from collector.api.deps import DriverDep
 from collector.errors import NotFoundError
 from collector.storage import Driver
+from collector.web.form_posts import FormText
 
 _LOGGER = logging.getLogger(__name__)
 router = APIRouter(tags=["account pages"], include_in_schema=False)
 ContextDep = Annotated[AccountContext, Depends(get_context)]
-FormText = Annotated[str, Form()]
 
 
 async def page_principal(request: Request, driver: Driver) -> Principal | None:

@@ -27,12 +27,21 @@ from collector.accounts.render import field_error, lang_of, page_strings, render
 from collector.api.deps import DriverDep
 from collector.errors import ConflictError, NotFoundError
 from collector.storage import Driver, Row
+from collector.web.form_posts import FormText, PublicForm
 
 _LOGGER = logging.getLogger(__name__)
 router = APIRouter(tags=["registration pages"], include_in_schema=False)
 ContextDep = Annotated[AccountContext, Depends(get_context)]
-FormText = Annotated[str, Form()]
-FIELDS = ("agency_id", "first_name", "last_name", "email", "phone")
+
+
+class RegistrationForm(PublicForm):
+    """The registration form's fields, as posted (checked by ``RegistrationIn``)."""
+
+    agency_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
 
 
 async def _agencies(driver: Driver) -> list[Row]:
@@ -64,36 +73,23 @@ async def register_form(request: Request, driver: DriverDep, ctx: ContextDep) ->
 
 @router.post("/register")
 async def register(
-    *,
     request: Request,
     driver: DriverDep,
     ctx: ContextDep,
-    csrf_token: FormText = "",
-    website: FormText = "",
-    agency_id: FormText = "",
-    first_name: FormText = "",
-    last_name: FormText = "",
-    email: FormText = "",
-    phone: FormText = "",
+    form: Annotated[RegistrationForm, Form()],
 ) -> Response:
     lang = lang_of(request)
     s = page_strings(lang)
-    values = {
-        "agency_id": agency_id,
-        "first_name": first_name,
-        "last_name": last_name,
-        "email": email,
-        "phone": phone,
-    }
+    values = form.values(honeypot=False)
     page: dict[str, Any] = {"agencies": await _agencies(driver), "values": values}
-    if not csrf_ok(request, None, csrf_token):
+    if not csrf_ok(request, None, form.csrf_token):
         return refused(request, "register.html", ctx, **page)
     if not await ctx.limiter.form_allowed("register", client_address(request)):
         return render(
             request, "register.html", status=429, errors={"_form": s["err_too_many"]}, **page
         )
     try:
-        body = RegistrationIn(**values, website=website)
+        body = RegistrationIn(**values, website=form.website)
         await submit(driver, body)
     except ValidationError as exc:
         return render(request, "register.html", status=422, errors=field_errors(exc, lang), **page)

@@ -27,12 +27,24 @@ from collector.feedback.render import render, strings
 from collector.feedback.tokens import TokenError
 from collector.storage import Driver, Row
 from collector.web.form_pages import lang_of
+from collector.web.form_posts import FormText, PublicForm
 
 router = APIRouter(tags=["feedback pages"], include_in_schema=False)
-FormText = Annotated[str, Form()]
 ROLES = (PersonRole.OPS, PersonRole.AGENCY_ADMIN, PersonRole.MANAGER)
 BANGKOK = ZoneInfo("Asia/Bangkok")
-FIELDS = ("score", "comment", "complaint", "category", "contact_kind", "contact", "consent")
+
+
+class FeedbackForm(PublicForm):
+    """The phone form's fields, as posted (checked by ``model.check``)."""
+
+    nonce: str = ""
+    score: str = ""
+    comment: str = ""
+    complaint: str = ""
+    category: str = ""
+    contact_kind: str = ""
+    contact: str = ""
+    consent: str = ""
 
 
 def when(ms: int | None) -> str:
@@ -87,41 +99,21 @@ async def feedback_form(
 
 @router.post("/f/{token}")
 async def feedback_post(
-    *,
     request: Request,
     token: str,
     driver: DriverDep,
     ctx: FeedbackDep,
-    csrf_token: FormText = "",
-    website: FormText = "",
-    nonce: FormText = "",
-    score: FormText = "",
-    comment: FormText = "",
-    complaint: FormText = "",
-    category: FormText = "",
-    contact_kind: FormText = "",
-    contact: FormText = "",
-    consent: FormText = "",
+    form: Annotated[FeedbackForm, Form()],
 ) -> Response:
     lang = lang_of(request)
     s = strings(lang)
-    values = {
-        "score": score,
-        "comment": comment,
-        "complaint": complaint,
-        "category": category,
-        "contact_kind": contact_kind,
-        "contact": contact,
-        "consent": consent,
-        "website": website,
-        "nonce": nonce,
-    }
+    values = form.values(honeypot=True)
     try:
         counter = await open_counter(ctx, driver, token)
     except TokenError as exc:
         return _bad_code(request, exc)
     page = (counter.office, counter.token.counter_label, counter.scale)
-    if not csrf_ok(request, None, csrf_token):
+    if not csrf_ok(request, None, form.csrf_token):
         return _form(
             request, ctx, *page, status=403, errors={"_form": s["err_csrf"]}, values=values
         )
