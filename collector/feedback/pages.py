@@ -250,6 +250,24 @@ def _safe_back(office_id: str, back: str) -> str:
     return back if back.startswith(prefix) and "//" not in back else prefix
 
 
+async def _comment_change(
+    request: Request, driver: Driver, office_id: str, comment_id: str, csrf_token: str
+) -> tuple[Principal, Row] | Response:
+    """The manager and office for a change to one of the office's comments, or the page that
+    refuses it (login, not found, a bad CSRF token, a comment of another office)."""
+    principal, office, refused = await _office_page(
+        request, driver, office_id, f"/offices/{office_id}/feedback"
+    )
+    if refused is not None or principal is None or office is None:
+        assert refused is not None
+        return refused
+    if not csrf_ok(request, principal, csrf_token):
+        return render(request, "not_found.html", principal=principal, status=403)
+    if await store.comment_office(driver, comment_id) != office_id:
+        return render(request, "not_found.html", principal=principal, status=404)
+    return principal, office
+
+
 @router.post("/offices/{office_id}/feedback/{comment_id}/hide")
 async def managers_hide(
     *,
@@ -261,16 +279,10 @@ async def managers_hide(
     hidden: FormText = "",
     back: FormText = "",
 ) -> Response:
-    principal, _office, refused = await _office_page(
-        request, driver, office_id, f"/offices/{office_id}/feedback"
-    )
-    if refused is not None or principal is None:
-        assert refused is not None
-        return refused
-    if not csrf_ok(request, principal, csrf_token):
-        return render(request, "not_found.html", principal=principal, status=403)
-    if await store.comment_office(driver, comment_id) != office_id:
-        return render(request, "not_found.html", principal=principal, status=404)
+    allowed = await _comment_change(request, driver, office_id, comment_id, csrf_token)
+    if isinstance(allowed, Response):
+        return allowed
+    principal, _office = allowed
     await store.set_hidden(driver, comment_id, hidden == "1", principal.actor, qr_keys.now_ms())
     return RedirectResponse(_safe_back(office_id, back), status_code=303)
 
@@ -286,22 +298,15 @@ async def managers_reply(
     text: FormText = "",
     back: FormText = "",
 ) -> Response:
-    principal, _office, refused = await _office_page(
-        request, driver, office_id, f"/offices/{office_id}/feedback"
-    )
-    if refused is not None or principal is None:
-        assert refused is not None
-        return refused
-    if not csrf_ok(request, principal, csrf_token):
-        return render(request, "not_found.html", principal=principal, status=403)
-    if await store.comment_office(driver, comment_id) != office_id:
-        return render(request, "not_found.html", principal=principal, status=404)
+    allowed = await _comment_change(request, driver, office_id, comment_id, csrf_token)
+    if isinstance(allowed, Response):
+        return allowed
+    principal, office = allowed
     text = text.strip()
     if len(text) > 1000 or has_markup(text):
         lang = lang_of(request)
         key = "err_too_long" if len(text) > 1000 else "err_markup"
-        assert _office is not None
         errors = {"text": message(lang, key, "text", max=1000)}
-        return await _manage(request, driver, _office, principal, errors)
+        return await _manage(request, driver, office, principal, errors)
     await store.set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
     return RedirectResponse(_safe_back(office_id, back), status_code=303)
