@@ -2,9 +2,9 @@
 
 ``open_case`` runs inside the transaction that stores a complaint, so a complaint and its
 case exist together or not at all; ``timeline`` reads a comment's case steps for the status
-page and the managers' view. Both are the cases part's own functions
-(``collector.cases.intake``); the contact is handed over as a ``CaseContact`` and stored
-(encrypted) by that part, never here.
+page and the managers' view. Both call the cases part's own functions
+(``collector.cases.intake``): this module only says how a stored comment maps onto a case. The
+contact is handed over as a ``CaseContact`` and stored (encrypted) by that part, never here.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from collector.cases import intake as cases
+from collector.cases.model import CaseContact
+from collector.feedback.model import Submission
+from collector.feedback.tokens import CounterToken
+from collector.rating_privacy import HOUR_MS, floor_hour
 from collector.storage import Driver, Tx
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    kind: str  # "phone" | "email"
-    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,45 +37,37 @@ class Step:
 
 
 async def open_case(
-    tx: Tx,
-    *,
-    comment_id: str,
-    office_id: str,
-    counter_label: str,
-    category: str,
-    text: str,
-    window_start_ms: int,
-    window_end_ms: int,
-    contact: Contact | None,
-    now_ms: int,
-) -> str:
-    from collector.cases.intake import open_case as cases_open_case  # noqa: PLC0415
-    from collector.cases.model import CaseContact  # noqa: PLC0415
+    tx: Tx, comment_id: str, token: CounterToken, sub: Submission, now_ms: int
+) -> str | None:
+    """The case of a complaint just stored (None for a comment that is no complaint).
 
-    case_contact = (
-        CaseContact(kind=contact.kind, value=contact.value)  # type: ignore[arg-type]
-        if contact is not None
+    The case names the hour of the complaint, not its minute; the contact goes with it only
+    when the citizen gave one (with consent: ``model.check`` refuses a contact without it).
+    """
+    if not sub.is_complaint or sub.category is None:
+        return None
+    hour = floor_hour(now_ms)
+    contact = (
+        CaseContact(kind=sub.contact_kind, value=sub.contact)
+        if sub.contact and sub.contact_kind
         else None
     )
-    case_id: str = await cases_open_case(
+    return await cases.open_case(
         tx,
         comment_id=comment_id,
-        office_id=office_id,
-        counter_label=counter_label,
-        category=category,
-        text=text,
-        window_start_ms=window_start_ms,
-        window_end_ms=window_end_ms,
-        contact=case_contact,
+        office_id=token.office_id,
+        counter_label=token.counter_label,
+        category=sub.category,
+        text=sub.text,
+        window_start_ms=hour,
+        window_end_ms=hour + HOUR_MS,
+        contact=contact,
         now_ms=now_ms,
     )
-    return case_id
 
 
 async def timeline(driver: Driver, comment_id: str) -> list[Step]:
-    from collector.cases.intake import case_timeline  # noqa: PLC0415
-
-    steps = await case_timeline(driver, comment_id)
+    steps = await cases.case_timeline(driver, comment_id)
     return [
         Step(
             state=str(s.state),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector.audit import Actor, record
-from collector.feedback.case_seam import Contact, Step, open_case, timeline
+from collector.feedback.case_seam import Step, open_case, timeline
 from collector.feedback.model import CHANNEL_WEB, WEB_DEVICE_PREFIX, Submission
 from collector.feedback.tokens import CounterToken
 from collector.storage import Driver, Row, Tx
@@ -193,25 +193,8 @@ async def submit(
             if reason is None:
                 if sub.score is not None:
                     await _roll_up_web(tx, token, scale, sub.score, now_ms)
-                if sub.is_complaint and sub.category is not None:
-                    hour = (now_ms // HOUR_MS) * HOUR_MS
-                    contact = (
-                        Contact(sub.contact_kind, sub.contact)
-                        if sub.contact and sub.contact_kind
-                        else None
-                    )
-                    case_id = await open_case(
-                        tx,
-                        comment_id=comment_id,
-                        office_id=token.office_id,
-                        counter_label=token.counter_label,
-                        category=sub.category,
-                        text=sub.text,
-                        window_start_ms=hour,
-                        window_end_ms=hour + HOUR_MS,
-                        contact=contact,
-                        now_ms=now_ms,
-                    )
+                case_id = await open_case(tx, comment_id, token, sub, now_ms)
+                if case_id is not None:
                     await tx.execute(
                         "UPDATE feedback_comments SET case_id = ? WHERE comment_id = ?",
                         case_id,
