@@ -16,10 +16,19 @@ from collector.analytics.filters import date_range
 from collector.api.deps import DriverDep, OpsDep, PageDep, get_principal
 from collector.cases.model import CATEGORIES, STATES
 from collector.feedback import keys as qr_keys
-from collector.feedback import qr, store
+from collector.feedback import qr
+from collector.feedback.citizen_status import citizen_status
 from collector.feedback.context import FeedbackContext, FeedbackDep
+from collector.feedback.counters import office_counters
 from collector.feedback.i18n import message
 from collector.feedback.intake import RateLimitedError, receive
+from collector.feedback.manager_changes import set_hidden, set_reply
+from collector.feedback.manager_queries import (
+    CommentFilter,
+    comment_office,
+    list_comments,
+    one_comment,
+)
 from collector.feedback.model import FeedbackProblemsError, has_markup
 from collector.feedback.tokens import TokenError
 from collector.storage import Driver
@@ -137,7 +146,7 @@ async def get_status(
     reference: Annotated[str, Path(max_length=20)],
     secret: Annotated[str, Query(max_length=128, description="the secret of the status link")],
 ) -> dict[str, Any]:
-    found = await store.status(driver, reference, secret)
+    found = await citizen_status(driver, reference, secret)
     if found is None:
         raise HTTPException(404, "reference: no such submission (or a wrong secret)")
     return found
@@ -145,7 +154,7 @@ async def get_status(
 
 async def _comment_in_scope(driver: Driver, principal: Principal, comment_id: str) -> str:
     allow(principal, *ROLES)
-    office_id = await store.comment_office(driver, comment_id)
+    office_id = await comment_office(driver, comment_id)
     if office_id is None:
         raise HTTPException(404, f"comment_id: no comment {comment_id}")
     row = await driver.fetchrow("SELECT agency_id FROM offices WHERE office_id = ?", office_id)
@@ -174,7 +183,7 @@ async def list_feedback(
     allow(principal, *ROLES)
     await office_in_scope(driver, principal, office_id)
     period = date_range(from_, to)
-    f = store.CommentFilter(
+    f = CommentFilter(
         from_ms=period.start_ms,
         to_ms=period.end_ms,
         category=category,
@@ -182,7 +191,7 @@ async def list_feedback(
         channel=channel,
         hidden=hidden,
     )
-    rows = await store.list_comments(driver, office_id, f, page.limit, page.offset)
+    rows = await list_comments(driver, office_id, f, page.limit, page.offset)
     return {
         "office_id": office_id,
         "from": period.start.isoformat(),
@@ -197,8 +206,8 @@ async def hide_feedback(
     driver: DriverDep, principal: CallerDep, comment_id: CommentPath, body: HideIn
 ) -> dict[str, Any]:
     await _comment_in_scope(driver, principal, comment_id)
-    await store.set_hidden(driver, comment_id, body.hidden, principal.actor, qr_keys.now_ms())
-    return await store.one_comment(driver, comment_id)
+    await set_hidden(driver, comment_id, body.hidden, principal.actor, qr_keys.now_ms())
+    return await one_comment(driver, comment_id)
 
 
 @router.put(
@@ -212,8 +221,8 @@ async def reply_feedback(
     text = body.text.strip()
     if has_markup(text):
         return problem(422, "text", "no code or HTML tags")
-    await store.set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
-    return await store.one_comment(driver, comment_id)
+    await set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
+    return await one_comment(driver, comment_id)
 
 
 @router.get(
@@ -227,7 +236,7 @@ async def office_qr_links(
     await office_in_scope(driver, principal, office_id)
     signer = ctx.signer(driver)
     counters = []
-    for label in await store.office_counters(driver, office_id):
+    for label in await office_counters(driver, office_id):
         token = await signer.issue(office_id, label)
         counters.append(
             {"counter_label": label, "url": qr.form_url(ctx.settings.public_url, token)}
@@ -252,7 +261,7 @@ async def office_qr_image(
 ) -> Response:
     allow(principal, *ROLES)
     await office_in_scope(driver, principal, office_id)
-    if counter_label not in await store.office_counters(driver, office_id):
+    if counter_label not in await office_counters(driver, office_id):
         raise HTTPException(404, f"counter_label: no counter {counter_label} in {office_id}")
     url = qr.form_url(
         ctx.settings.public_url, await ctx.signer(driver).issue(office_id, counter_label)

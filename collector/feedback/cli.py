@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from collector.config import Settings
-from collector.feedback import keys, qr, store
+from collector.feedback import keys, qr
+from collector.feedback.counters import office_counters
 from collector.feedback.settings import FeedbackSettings, load_feedback_settings
 from collector.storage import open_driver
 
@@ -37,7 +38,7 @@ async def _links(settings: Settings, fb: FeedbackSettings, office: str) -> list[
     try:
         if await driver.fetchrow("SELECT 1 FROM offices WHERE office_id = ?", office) is None:
             raise LookupError(f"--office: no office {office}")
-        counters = await store.office_counters(driver, office)
+        counters = await office_counters(driver, office)
         if not counters:
             raise LookupError(f"--office: office {office} has no counter with a device")
         signer = keys.Signer(driver, fb)

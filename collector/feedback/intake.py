@@ -1,7 +1,7 @@
 """One path from a citizen's post to a stored comment, shared by the phone form and the API.
 
 Order: the client's rate limit, the counter token, the fields, the counter's rate limit,
-then one transaction (store.submit). Any refusal stores nothing.
+then one transaction (comments.submit). Any refusal stores nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from collector.feedback.comments import submit
 from collector.feedback.context import FeedbackContext
+from collector.feedback.counters import counter_scale
 from collector.feedback.keys import now_ms
 from collector.feedback.model import check
-from collector.feedback.store import Receipt, counter_scale, submit
+from collector.feedback.receipts import Receipt
 from collector.feedback.tokens import CounterToken, TokenError, TokenProblem
 from collector.storage import Driver, Row
 

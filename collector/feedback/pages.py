@@ -18,10 +18,14 @@ from collector.analytics.filters import date_range
 from collector.api.deps import DriverDep
 from collector.cases.model import CATEGORIES, STATES
 from collector.feedback import keys as qr_keys
-from collector.feedback import qr, store
+from collector.feedback import qr
+from collector.feedback.citizen_status import citizen_status
 from collector.feedback.context import FeedbackContext, FeedbackDep
+from collector.feedback.counters import office_counters
 from collector.feedback.i18n import message
 from collector.feedback.intake import RateLimitedError, open_counter, receive
+from collector.feedback.manager_changes import set_hidden, set_reply
+from collector.feedback.manager_queries import CommentFilter, comment_office, list_comments
 from collector.feedback.model import FeedbackProblemsError, has_markup
 from collector.feedback.render import render, strings
 from collector.feedback.tokens import TokenError
@@ -141,7 +145,7 @@ async def feedback_post(
 async def feedback_status(
     request: Request, reference: str, secret: str, driver: DriverDep
 ) -> Response:
-    found = await store.status(driver, reference, secret)
+    found = await citizen_status(driver, reference, secret)
     s = strings(lang_of(request))
     if found is None:
         return render(request, "feedback_bad_code.html", status=404, text=s["fb_status_missing"])
@@ -183,7 +187,7 @@ async def qr_print_page(
         return refused
     signer = ctx.signer(driver)
     cards = []
-    for label in await store.office_counters(driver, office_id):
+    for label in await office_counters(driver, office_id):
         url = qr.form_url(ctx.settings.public_url, await signer.issue(office_id, label))
         cards.append({"label": label, "url": url, "svg": qr.svg(url)})
     return render(request, "feedback_qr.html", principal=principal, office=office, cards=cards)
@@ -219,8 +223,8 @@ async def _manage(
     status = q.get("status") if q.get("status") in (*STATES, "none") else None
     channel = "web" if q.get("channel") == "web" else None
     hidden = str(q.get("hidden")) if q.get("hidden") in ("include", "only") else "exclude"
-    f = store.CommentFilter(period.start_ms, period.end_ms, category, status, channel, hidden)
-    comments = await store.list_comments(driver, office_id, f, 200, 0)
+    f = CommentFilter(period.start_ms, period.end_ms, category, status, channel, hidden)
+    comments = await list_comments(driver, office_id, f, 200, 0)
     filters: dict[str, Any] = {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
@@ -263,7 +267,7 @@ async def _comment_change(
         return refused
     if not csrf_ok(request, principal, csrf_token):
         return render(request, "not_found.html", principal=principal, status=403)
-    if await store.comment_office(driver, comment_id) != office_id:
+    if await comment_office(driver, comment_id) != office_id:
         return render(request, "not_found.html", principal=principal, status=404)
     return principal, office
 
@@ -283,7 +287,7 @@ async def managers_hide(
     if isinstance(allowed, Response):
         return allowed
     principal, _office = allowed
-    await store.set_hidden(driver, comment_id, hidden == "1", principal.actor, qr_keys.now_ms())
+    await set_hidden(driver, comment_id, hidden == "1", principal.actor, qr_keys.now_ms())
     return RedirectResponse(_safe_back(office_id, back), status_code=303)
 
 
@@ -308,5 +312,5 @@ async def managers_reply(
         key = "err_too_long" if len(text) > 1000 else "err_markup"
         errors = {"text": message(lang, key, "text", max=1000)}
         return await _manage(request, driver, office, principal, errors)
-    await store.set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
+    await set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
     return RedirectResponse(_safe_back(office_id, back), status_code=303)
