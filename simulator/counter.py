@@ -8,6 +8,7 @@ then high, so the real panel and session code sees every press.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -23,7 +24,7 @@ from agent.card.day_key_store import StaticDayKeys
 from agent.card.simulated import SimulatedCardSource
 from agent.config import AgentConfig
 from agent.runtime import Agent
-from protocols import HeartbeatBody
+from agent.wire import HeartbeatBody
 from protocols.day_keys import DayKeyFile
 from simulator import behaviour
 from simulator.behaviour import Tendency
@@ -87,7 +88,7 @@ class SimulatedAgent(Agent):
     """
 
     def heartbeat_body(self) -> HeartbeatBody:
-        return super().heartbeat_body().model_copy(update={"clock_synced": True})
+        return dataclasses.replace(super().heartbeat_body(), clock_synced=True)
 
 
 class SimulatedCounter:

@@ -12,7 +12,7 @@ import pytest
 
 from agent.config import LocationSettings
 from agent.location import Fix, GpsdSource, LocationTracker, distance_m
-from protocols import LocationBody
+from agent.wire import LocationBody
 from tests.agent.doubles import FakeClock
 from tests.fixtures.gps import GpsFake, GpsFakeFactory, free_port, redate_nmea
 
