@@ -332,8 +332,8 @@ class Agent:
             for name in ("device", "mqtt", "panel", "card", "officer_view")
             if getattr(new, name) != getattr(self.config, name)
         ]
-        if new.outbox.model_dump(exclude={"republish_after_s"}) != self.config.outbox.model_dump(
-            exclude={"republish_after_s"}
+        if new.outbox.replace(republish_after_s=1.0) != self.config.outbox.replace(
+            republish_after_s=1.0
         ):
             restart.append("outbox")
         self.config = new

@@ -64,19 +64,26 @@ def counter_config(
     """The agent config a technician would write for this counter, with simulated hardware."""
     buttons = [5, 6, 13, 19, 26][:scale]
     leds = [12, 16, 20, 21, 25][:scale]
-    return AgentConfig(
-        device={"id": site.device_id, "office": site.office.office_id, "sw_version": "sim"},
-        mqtt={"url": mqtt_url, "keepalive_s": 15, "backoff_min_s": 0.5, "backoff_max_s": 4.0},
-        outbox={
-            "path": workdir / site.device_id / "outbox.sqlite3",
-            "republish_after_s": timing.republish_s,
-            "min_disk_free_mb": 50.0,
-        },
-        session={"rating_window_s": 60.0, "min_press_interval_s": 2.0},
-        panel={"pin_factory": "mock", "bounce_s": None, "buttons": buttons, "leds": leds},
-        card={"backend": "simulated"},
-        heartbeat={"interval_s": timing.heartbeat_s},
-        location={"gpsd": False, "republish_interval_s": timing.location_s},
+    return AgentConfig.from_data(
+        {
+            "device": {"id": site.device_id, "office": site.office.office_id, "sw_version": "sim"},
+            "mqtt": {
+                "url": mqtt_url,
+                "keepalive_s": 15,
+                "backoff_min_s": 0.5,
+                "backoff_max_s": 4.0,
+            },
+            "outbox": {
+                "path": workdir / site.device_id / "outbox.sqlite3",
+                "republish_after_s": timing.republish_s,
+                "min_disk_free_mb": 50.0,
+            },
+            "session": {"rating_window_s": 60.0, "min_press_interval_s": 2.0},
+            "panel": {"pin_factory": "mock", "bounce_s": None, "buttons": buttons, "leds": leds},
+            "card": {"backend": "simulated"},
+            "heartbeat": {"interval_s": timing.heartbeat_s},
+            "location": {"gpsd": False, "republish_interval_s": timing.location_s},
+        }
     )
 
 

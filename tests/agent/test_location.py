@@ -192,7 +192,7 @@ def test_consolidated_fix_after_the_sampling_window(tmp_path: Path) -> None:
 
 
 def test_consolidation_can_be_turned_off(tmp_path: Path) -> None:
-    settings = SETTINGS.model_copy(update={"consolidate_s": 0})
+    settings = SETTINGS.replace(consolidate_s=0)
     clock, sink = FakeClock(), Sink()
     tracker = LocationTracker(settings, clock, sink, tmp_path / "location.json")
     for _ in range(120):
