@@ -29,6 +29,11 @@ NOT_WHEN_IDLE = {
     "agent.officer_view.service": "officer view: off by default",
     "agent.checks": "`agent check` only",
     "agent.broker_probe": "`agent check` only",
+    "pydantic": "~10 MB: the agent builds, sends and reads messages with agent/wire.py and "
+    "agent/incoming.py, its config with agent/config_model.py",
+    "pydantic_core": "through pydantic",
+    "protocols.base": "the pydantic models: receivers validate, the agent does not import them",
+    "protocols.codec": "pydantic decoding: the collector's",
     "pydantic_settings": "asyncio, dotenv and cloud secret providers (~3.5 MB)",
     "dotenv": "through pydantic-settings",
     "psutil": "the heartbeat reads /proc and statvfs itself",
