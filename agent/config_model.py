@@ -214,8 +214,14 @@ class Section:
             try:
                 converted = _convert(value, cls._hints[field.name])
                 bounds: Bounds = field.metadata.get("bounds", Bounds())
-                for item in converted if isinstance(converted, list) else [converted]:
-                    bounds.check(item)
+                if isinstance(converted, list):
+                    for index, item in enumerate(converted):
+                        try:
+                            bounds.check(item)
+                        except FieldError as exc:
+                            raise exc.inside(str(index)) from None
+                else:
+                    bounds.check(converted)
             except FieldError as exc:
                 raise exc.inside(field.name) from None
             object.__setattr__(self, field.name, converted)
