@@ -6,7 +6,7 @@ import time
 from datetime import datetime
 from typing import Protocol
 
-from protocols import now
+from protocols.plain import now
 
 
 class Clock(Protocol):

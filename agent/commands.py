@@ -16,19 +16,9 @@ from typing import Protocol
 from agent.clock import Clock
 from agent.envelopes import Envelopes
 from agent.errors import AgentError
-from protocols import (
-    Channel,
-    CommandResultBody,
-    DayKeySet,
-    Identify,
-    Ping,
-    ProtocolError,
-    ReloadConfig,
-    SetLocation,
-    decode,
-    encode,
-    topic,
-)
+from agent.incoming import Command, parse_command
+from agent.wire import CommandResultBody, encode
+from protocols.errors import ProtocolError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +48,7 @@ class CommandHandler:
         actions: CommandActions,
         publish_result: Callable[[bytes], object],
     ) -> None:
-        self._topic = topic(device_id, Channel.COMMANDS)
+        self._device = device_id
         self._clock = clock
         self._envelopes = envelopes
         self._actions = actions
@@ -69,11 +59,9 @@ class CommandHandler:
     def handle(self, payload: bytes) -> CommandResultBody | None:
         """Execute one command payload and publish its result; return the result body."""
         try:
-            command = decode(self._topic, payload)
+            command = parse_command(self._device, payload)
         except ProtocolError as exc:
             _LOGGER.warning("command rejected: %s (%s)", exc.reason, exc.code)
-            return None
-        if not isinstance(command, Identify | ReloadConfig | SetLocation | Ping | DayKeySet):
             return None
         earlier = self._results.get(str(command.id))
         if earlier is not None:
@@ -82,7 +70,7 @@ class CommandHandler:
             )
             self._publish(encode(self._envelopes.command_result(earlier)))
             return earlier
-        if command.body.expired(self._clock.now()):
+        if command.expired(self._clock.now()):
             ok, detail = False, "expired"
         else:
             try:
@@ -100,15 +88,15 @@ class CommandHandler:
         self._publish(encode(self._envelopes.command_result(body)))
         return body
 
-    def _run(self, command: Identify | ReloadConfig | SetLocation | Ping | DayKeySet) -> str:
-        if isinstance(command, Identify):
-            return self._actions.identify(command.body.seconds)
-        if isinstance(command, ReloadConfig):
+    def _run(self, command: Command) -> str:
+        args = command.args
+        if command.type == "identify":
+            return self._actions.identify(args["seconds"])
+        if command.type == "reload_config":
             return self._actions.reload_config()
-        if isinstance(command, SetLocation):
-            b = command.body
-            return self._actions.set_location(b.lat, b.lon, b.accuracy_m)
-        if isinstance(command, DayKeySet):  # cf2 key delivery (issue 13); the key is not logged
-            k = command.body
-            return self._actions.set_day_key(k.scheme, k.office, k.date, bytes.fromhex(k.key))
+        if command.type == "set_location":
+            return self._actions.set_location(args["lat"], args["lon"], args["accuracy_m"])
+        if command.type == "day_key.set":  # cf2 key delivery (issue 13); the key is not logged
+            key = bytes.fromhex(args["key"])
+            return self._actions.set_day_key(args["scheme"], args["office"], args["date"], key)
         return "pong"

@@ -7,23 +7,21 @@ that names the file, the field and what was expected (:class:`agent.errors.Confi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-
 from agent.card.settings import CardSettings
+from agent.config_model import FieldError, Secret, Section, setting
 from agent.errors import ConfigError
 from agent.officer_view.settings import OfficerViewSettings
-from protocols.identifiers import ID_PATTERN
-
-Pin = Annotated[int, Field(ge=0, le=53)]
+from protocols.plain import ID_PATTERN
 
 
 def _package_version() -> str:
@@ -33,37 +31,30 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DeviceSettings(Section):
+    id: str = setting(pattern=ID_PATTERN)
+    office: str | None = setting(default=None, pattern=ID_PATTERN)
+    sw_version: str = setting(default_factory=_package_version, min_length=1, max_length=64)
 
 
-class DeviceSettings(_Section):
-    id: Annotated[str, Field(pattern=ID_PATTERN)]
-    office: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
-    sw_version: Annotated[str, Field(min_length=1, max_length=64)] = Field(
-        default_factory=_package_version
-    )
-
-
-class MqttSettings(_Section):
+class MqttSettings(Section):
     url: str = "mqtt://127.0.0.1:1883"
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
     username: str | None = None
-    password: SecretStr | None = None
-    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
-    connect_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
-    backoff_min_s: Annotated[float, Field(gt=0, le=60)] = 0.5
-    backoff_max_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    window: Annotated[int, Field(ge=1, le=60000)] = 1000
+    password: Secret | None = None
+    keepalive_s: int = setting(default=30, ge=5, le=3600)
+    connect_timeout_s: float = setting(default=10.0, gt=0, le=120)
+    backoff_min_s: float = setting(default=0.5, gt=0, le=60)
+    backoff_max_s: float = setting(default=60.0, gt=0, le=3600)
+    window: int = setting(default=1000, ge=1, le=60000)
     # The broker keeps this device's session (subscriptions, queued commands) this long while
     # it is offline; longer than the longest command expiry the API allows (1 day). 0 = clean
     # start, commands sent while offline are lost.
-    session_expiry_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 2 * 86400
+    session_expiry_s: int = setting(default=2 * 86400, ge=0, le=30 * 86400)
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError("url must look like mqtt://host:port or mqtts://host:port")
@@ -71,7 +62,6 @@ class MqttSettings(_Section):
             raise ValueError("cert_file and key_file go together")
         if self.backoff_min_s > self.backoff_max_s:
             raise ValueError("backoff_min_s must not exceed backoff_max_s")
-        return self
 
     @property
     def tls(self) -> bool:
@@ -86,36 +76,35 @@ class MqttSettings(_Section):
         return urlsplit(self.url).port or (8883 if self.tls else 1883)
 
 
-class OutboxSettings(_Section):
+class OutboxSettings(Section):
     path: Path = Path("/var/lib/citizen-feedback/outbox.sqlite3")
-    max_events: Annotated[int, Field(ge=10)] = 1_000_000
-    max_mb: Annotated[float, Field(gt=0)] = 512.0
-    min_disk_free_mb: Annotated[float, Field(ge=0)] = 200.0
-    republish_after_s: Annotated[float, Field(gt=0)] = 120.0
+    max_events: int = setting(default=1_000_000, ge=10)
+    max_mb: float = setting(default=512.0, gt=0)
+    min_disk_free_mb: float = setting(default=200.0, ge=0)
+    republish_after_s: float = setting(default=120.0, gt=0)
 
 
-class SessionSettings(_Section):
-    rating_window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    min_press_interval_s: Annotated[float, Field(ge=0, le=60)] = 2.0
-    timeout_s: Annotated[float, Field(gt=0)] = 1800.0
+class SessionSettings(Section):
+    rating_window_s: float = setting(default=60.0, gt=0, le=3600)
+    min_press_interval_s: float = setting(default=2.0, ge=0, le=60)
+    timeout_s: float = setting(default=1800.0, gt=0)
     copy_document: Literal["id_card", "house_registration", "other"] = "id_card"
 
 
-class PanelSettings(_Section):
+class PanelSettings(Section):
     enabled: bool = True
     pin_factory: Literal["default", "mock"] = "default"
-    buttons: list[Pin] = Field(default_factory=lambda: [5, 6, 13, 19, 26])
-    leds: list[Pin] = Field(default_factory=lambda: [12, 16, 20, 21, 25])
-    status_led: Pin | None = 24
-    staff_button: Pin | None = 23
-    staff_hold_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    buttons: list[int] = setting(default_factory=lambda: [5, 6, 13, 19, 26], ge=0, le=53)
+    leds: list[int] = setting(default_factory=lambda: [12, 16, 20, 21, 25], ge=0, le=53)
+    status_led: int | None = setting(default=24, ge=0, le=53)
+    staff_button: int | None = setting(default=23, ge=0, le=53)
+    staff_hold_s: float = setting(default=2.0, gt=0, le=30)
     pull_up: bool = True
-    bounce_s: Annotated[float, Field(ge=0, le=1)] | None = 0.05
-    ack_blink_s: Annotated[float, Field(gt=0, le=5)] = 0.15
-    ack_blinks: Annotated[int, Field(ge=1, le=20)] = 3
+    bounce_s: float | None = setting(default=0.05, ge=0, le=1)
+    ack_blink_s: float = setting(default=0.15, gt=0, le=5)
+    ack_blinks: int = setting(default=3, ge=1, le=20)
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check(self) -> None:
         if len(self.buttons) not in (3, 4, 5):
             raise ValueError("buttons must list 3, 4 or 5 pins (one per score, worst first)")
         if len(self.leds) != len(self.buttons):
@@ -124,55 +113,54 @@ class PanelSettings(_Section):
         pins += [p for p in (self.status_led, self.staff_button) if p is not None]
         if len(set(pins)) != len(pins):
             raise ValueError("every pin may be used once only")
-        return self
 
     @property
     def scale(self) -> int:
         return len(self.buttons)
 
 
-class HeartbeatSettings(_Section):
-    interval_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
+class HeartbeatSettings(Section):
+    interval_s: float = setting(default=60.0, ge=1, le=3600)
 
 
-class LocationSettings(_Section):
+class LocationSettings(Section):
     gpsd: bool = True
     gpsd_host: str = "127.0.0.1"
-    gpsd_port: Annotated[int, Field(ge=1, le=65535)] = 2947
+    gpsd_port: int = setting(default=2947, ge=1, le=65535)
     min_mode: Literal[2, 3] = 2
-    max_hdop: Annotated[float, Field(gt=0)] = 5.0
-    max_eph_m: Annotated[float, Field(gt=0)] = 50.0
-    move_threshold_m: Annotated[float, Field(gt=0)] = 100.0
-    republish_interval_s: Annotated[float, Field(ge=10)] = 900.0
+    max_hdop: float = setting(default=5.0, gt=0)
+    max_eph_m: float = setting(default=50.0, gt=0)
+    move_threshold_m: float = setting(default=100.0, gt=0)
+    republish_interval_s: float = setting(default=900.0, ge=10)
     # After start (and after a move) good fixes are sampled this long and sent as one
     # consolidated fix (median, spread, count); 0 turns consolidation off.
-    consolidate_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
-    consolidate_max_fixes: Annotated[int, Field(ge=2, le=3600)] = 120
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-    accuracy_m: Annotated[float, Field(ge=0)] | None = None
+    consolidate_s: float = setting(default=60.0, ge=0, le=3600)
+    consolidate_max_fixes: int = setting(default=120, ge=2, le=3600)
+    lat: float | None = setting(default=None, ge=-90, le=90)
+    lon: float | None = setting(default=None, ge=-180, le=180)
+    accuracy_m: float | None = setting(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check(self) -> None:
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
-        return self
 
 
-class AgentConfig(BaseModel):
-    """The whole file; :func:`load_config` lays the ``CF_`` environment over the TOML values."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AgentConfig(Section):
+    """The whole file; :func:`load_config` lays the ``CF_`` environment over the TOML values.
+    Sections may be given as tables (``AgentConfig(device={"id": ...})``)."""
 
     device: DeviceSettings
-    mqtt: MqttSettings = MqttSettings()
-    outbox: OutboxSettings = OutboxSettings()
-    session: SessionSettings = SessionSettings()
-    panel: PanelSettings = PanelSettings()
-    card: CardSettings = CardSettings()
-    heartbeat: HeartbeatSettings = HeartbeatSettings()
-    location: LocationSettings = LocationSettings()
-    officer_view: OfficerViewSettings = OfficerViewSettings()
+    mqtt: MqttSettings = setting(default_factory=MqttSettings)
+    outbox: OutboxSettings = setting(default_factory=OutboxSettings)
+    session: SessionSettings = setting(default_factory=SessionSettings)
+    panel: PanelSettings = setting(default_factory=PanelSettings)
+    card: CardSettings = setting(default_factory=CardSettings)
+    heartbeat: HeartbeatSettings = setting(default_factory=HeartbeatSettings)
+    location: LocationSettings = setting(default_factory=LocationSettings)
+    officer_view: OfficerViewSettings = setting(default_factory=OfficerViewSettings)
+
+
+SECTIONS = tuple(f.name for f in dataclasses.fields(AgentConfig))
 
 
 ENV_PREFIX = "CF_"
@@ -183,13 +171,13 @@ def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str,
     """``CF_<SECTION>__<FIELD>`` variables as nested data for :class:`AgentConfig`.
 
     Names are case-insensitive; a value that starts with ``[`` or ``{`` is read as JSON
-    (``CF_PANEL__BUTTONS='[5, 6, 13]'``), any other stays a string for pydantic to convert.
+    (``CF_PANEL__BUTTONS='[5, 6, 13]'``), any other stays a string for the field to convert.
     Variables whose section is not one of the config's are ignored; an unknown field inside a
     known section is refused like one in the file. (Written out here rather than with
     pydantic-settings: that library imports asyncio, dotenv and its cloud providers, ~3.5 MB
     of a counter's 40 MB budget, for these few lines.)
     """
-    sections = set(AgentConfig.model_fields)
+    sections = set(SECTIONS)
     found: dict[str, Any] = {}
     for name, raw in (os.environ if environ is None else environ).items():
         upper = name.upper()
@@ -229,14 +217,9 @@ def _overlay(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _describe(err: Any) -> str:
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling against agent.example.toml)"
-    elif err["type"] == "missing":
-        msg = "required field is missing"
-    return f"field {loc}: {msg}"
+def _describe(err: FieldError) -> str:
+    loc = ".".join(err.loc) or "(top level)"
+    return f"field {loc}: {err.message}"
 
 
 def load_config(path: Path | str) -> AgentConfig:
@@ -251,8 +234,6 @@ def load_config(path: Path | str) -> AgentConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: not valid TOML: {exc}") from None
     try:
-        return AgentConfig(**_overlay(data, environment_overrides()))
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(f"config {path}: {_describe(errors[0])}{more}") from None
+        return AgentConfig.from_data(_overlay(data, environment_overrides()))
+    except FieldError as exc:  # the first problem found (pydantic listed them all)
+        raise ConfigError(f"config {path}: {_describe(exc)}") from None

@@ -4,48 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from agent.clock import Clock
-from protocols import (
-    CommandResult,
-    CommandResultBody,
-    CopyMade,
-    CopyMadeBody,
-    CopyRequested,
-    CopyRequestedBody,
-    Fault,
-    FaultBody,
-    Heartbeat,
-    HeartbeatBody,
-    Location,
-    LocationBody,
-    Rating,
-    RatingBody,
-    SessionEnded,
-    SessionEndedBody,
-    SessionStarted,
-    SessionStartedBody,
-    new_message_id,
-)
+from agent.wire import CommandResultBody, Envelope, EventBody, HeartbeatBody, LocationBody
+from protocols.plain import new_message_id
 
-EventBody = (
-    SessionStartedBody
-    | SessionEndedBody
-    | RatingBody
-    | CopyRequestedBody
-    | CopyMadeBody
-    | FaultBody
-)
-
-_EVENT_MODELS: dict[type[BaseModel], type[BaseModel]] = {
-    SessionStartedBody: SessionStarted,
-    SessionEndedBody: SessionEnded,
-    RatingBody: Rating,
-    CopyRequestedBody: CopyRequested,
-    CopyMadeBody: CopyMade,
-    FaultBody: Fault,
-}
+__all__ = ["Envelopes", "EventBody"]
 
 
 class Envelopes:
@@ -55,28 +18,24 @@ class Envelopes:
         self.device_id = device_id
         self._clock = clock
 
-    def event(self, body: EventBody) -> Callable[[int], BaseModel]:
+    def event(self, body: EventBody) -> Callable[[int], Envelope]:
         """A builder the outbox calls with the seq it assigns."""
-        model = _EVENT_MODELS[type(body)]
         ts = self._clock.now()
         message_id = new_message_id()
 
-        def build(seq: int) -> BaseModel:
-            return model(v=1, id=message_id, device=self.device_id, ts=ts, seq=seq, body=body)
+        def build(seq: int) -> Envelope:
+            return Envelope(id=message_id, device=self.device_id, ts=ts, seq=seq, body=body)
 
         return build
 
-    def heartbeat(self, body: HeartbeatBody) -> Heartbeat:
-        return Heartbeat(
-            v=1, id=new_message_id(), device=self.device_id, ts=self._clock.now(), body=body
-        )
+    def _envelope(self, body: HeartbeatBody | LocationBody | CommandResultBody) -> Envelope:
+        return Envelope(id=new_message_id(), device=self.device_id, ts=self._clock.now(), body=body)
 
-    def location(self, body: LocationBody) -> Location:
-        return Location(
-            v=1, id=new_message_id(), device=self.device_id, ts=self._clock.now(), body=body
-        )
+    def heartbeat(self, body: HeartbeatBody) -> Envelope:
+        return self._envelope(body)
 
-    def command_result(self, body: CommandResultBody) -> CommandResult:
-        return CommandResult(
-            v=1, id=new_message_id(), device=self.device_id, ts=self._clock.now(), body=body
-        )
+    def location(self, body: LocationBody) -> Envelope:
+        return self._envelope(body)
+
+    def command_result(self, body: CommandResultBody) -> Envelope:
+        return self._envelope(body)

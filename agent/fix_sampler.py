@@ -14,7 +14,7 @@ import math
 import statistics
 from typing import TYPE_CHECKING
 
-from protocols import LocationBody
+from agent.wire import LocationBody
 
 if TYPE_CHECKING:
     from agent.location import Fix

@@ -13,6 +13,7 @@ not trusted.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -25,7 +26,8 @@ from typing import Literal, Protocol
 from agent.clock import Clock
 from agent.config import LocationSettings
 from agent.fix_sampler import FixSampler
-from protocols import LocationBody
+from agent.wire import LocationBody, body_dict
+from protocols.errors import ProtocolError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,8 +101,8 @@ class LocationTracker:
         if self._memory is None or not self._memory.exists():
             return None
         try:
-            return LocationBody.model_validate_json(self._memory.read_bytes())
-        except (OSError, ValueError) as exc:
+            return LocationBody.from_dict(json.loads(self._memory.read_bytes()))
+        except (OSError, ValueError, TypeError, ProtocolError) as exc:
             _LOGGER.warning("ignoring remembered location %s: %s", self._memory, exc)
             return None
 
@@ -187,7 +189,7 @@ class LocationTracker:
         body = LocationBody(lat=lat, lon=lon, source="provisioned", accuracy_m=accuracy_m)
         if self._memory is not None:
             tmp = self._memory.with_suffix(".tmp")
-            tmp.write_text(body.model_dump_json())
+            tmp.write_text(json.dumps(body_dict(body)))
             os.replace(tmp, self._memory)
         with self._lock:
             self.provisioned = body

@@ -10,6 +10,7 @@ force a drop, which is itself recorded as an ``outbox.dropped`` event naming the
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import sqlite3
@@ -18,19 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel
+from typing import Any
 
 from agent.disk_reserve import DiskReserve
 from agent.errors import OutboxError
-from protocols import (
-    OutboxDropped,
-    OutboxDroppedBody,
-    ProtocolError,
-    encode,
-    new_message_id,
-    now,
-)
+from agent.wire import Envelope, OutboxDroppedBody, encode
+from protocols.errors import ProtocolError
+from protocols.plain import new_message_id, now
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,8 +42,9 @@ INSERT OR IGNORE INTO meta VALUES ('last_seq', 0), ('acked_seq', 0), ('dropped_t
     ('bytes', 0), ('lost_total', 0);
 """
 
-BuildEvent = Callable[[int], BaseModel]
-"""Given the seq the outbox assigns, return the event envelope carrying it."""
+BuildEvent = Callable[[int], Any]
+"""Given the seq the outbox assigns, return the event envelope carrying it: an
+:class:`agent.wire.Envelope` (or a pydantic event of ``protocols``, which tests use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +137,7 @@ class Outbox:
         return [StoredEvent(int(s), bytes(p)) for s, p in rows]
 
     # -- writing ---------------------------------------------------------------------------
-    def append(self, build: BuildEvent) -> BaseModel:
+    def append(self, build: BuildEvent) -> Any:
         """Assign the next seq, build the event with it and commit both; return the event."""
         with self._lock:
             try:
@@ -174,11 +170,7 @@ class Outbox:
         )
         self._last_seq = lost_seq
         try:
-            self._insert(
-                lambda seq: OutboxDropped(
-                    v=1, id=new_message_id(), device=self._device, ts=now(), seq=seq, body=body
-                )
-            )
+            self._insert(self._dropped(body))
         except (OutboxError, ProtocolError) as second:
             self._last_seq = lost_seq - 1  # nothing names this seq: hand it out again
             _LOGGER.error(
@@ -197,7 +189,7 @@ class Outbox:
             exc,
         )
 
-    def _insert(self, build: BuildEvent) -> BaseModel:
+    def _insert(self, build: BuildEvent) -> Any:
         seq = self._last_seq + 1
         event = build(seq)
         payload = encode(event)
@@ -306,8 +298,8 @@ class Outbox:
         from_seq, to_seq = int(rows[0][0]), int(rows[-1][0])
         for _seq, kind, payload in rows:
             if kind == "outbox.dropped":  # keep earlier declared gaps declared
-                earlier = OutboxDropped.model_validate_json(payload)
-                from_seq = min(from_seq, earlier.body.from_seq)
+                earlier = json.loads(payload)["body"]["from_seq"]
+                from_seq = min(from_seq, int(earlier))
         freed = sum(len(p) for _s, _k, p in rows)
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -327,11 +319,11 @@ class Outbox:
             "outbox full (%s): dropped %s events, seq %s..%s", reason, len(rows), from_seq, to_seq
         )
         body = OutboxDroppedBody(from_seq=from_seq, to_seq=to_seq, reason=f"outbox {reason}")
-        self._insert(
-            lambda seq: OutboxDropped(
-                v=1, id=new_message_id(), device=self._device, ts=now(), seq=seq, body=body
-            )
-        )
+        self._insert(self._dropped(body))
+
+    def _dropped(self, body: OutboxDroppedBody) -> BuildEvent:
+        message_id, ts = new_message_id(), now()
+        return lambda seq: Envelope(id=message_id, device=self._device, ts=ts, seq=seq, body=body)
 
     def close(self) -> None:
         with self._lock:

@@ -31,8 +31,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from agent.config import MqttSettings
-from protocols import Channel, State, encode, topic
-from protocols.topics import QOS, RETAINED
+from agent.wire import StateDoc, encode
+from protocols.topics import QOS, RETAINED, Channel, topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Publisher:
         return self._connected
 
     def _state(self, state: str) -> bytes:
-        return encode(State(v=1, device=self._device, state=state, sw_version=self._sw))  # type: ignore[arg-type]
+        return encode(StateDoc(device=self._device, state=state, sw_version=self._sw))  # type: ignore[arg-type]
 
     @property
     def thread(self) -> threading.Thread | None:

@@ -27,6 +27,7 @@ from agent.delivery import Delivery
 from agent.envelopes import Envelopes, EventBody
 from agent.errors import AgentError, OutboxError
 from agent.heartbeat import read_system
+from agent.incoming import parse_ack
 from agent.liveness import Workers
 from agent.location import GpsdSource, LocationSource, LocationTracker, remembered_location_path
 from agent.notify import Notifier
@@ -34,17 +35,9 @@ from agent.outbox import Outbox, OutboxLimits
 from agent.panel import Panel, PanelError, StatusLight
 from agent.publisher import Publisher
 from agent.session import SessionMachine
-from protocols import (
-    Ack,
-    Channel,
-    FaultBody,
-    HeartbeatBody,
-    LocationBody,
-    ProtocolError,
-    decode,
-    encode,
-    topic,
-)
+from agent.wire import FaultBody, HeartbeatBody, LocationBody, encode
+from protocols.errors import ProtocolError
+from protocols.topics import Channel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -150,7 +143,6 @@ class Agent:
             self._publish_location,
             remembered_location_path(out.path),
         )
-        self._acks_topic = topic(device, Channel.ACKS)
         self._started = self.clock.monotonic()
         self._heartbeat_at = -math.inf
         self._watchdog_at = -math.inf
@@ -298,13 +290,12 @@ class Agent:
     def message(self, channel: Channel, payload: bytes) -> None:
         if channel is Channel.ACKS:
             try:
-                ack = decode(self._acks_topic, payload)
+                acked_seq = parse_ack(self.config.device.id, payload)
             except ProtocolError as exc:
                 _LOGGER.warning("ack rejected: %s", exc.reason)
                 return
-            if isinstance(ack, Ack):
-                self.delivery.acked(ack.acked_seq)
-                self.delivery.pump()
+            self.delivery.acked(acked_seq)
+            self.delivery.pump()
         elif channel is Channel.COMMANDS:
             self.commands.handle(payload)
 
@@ -341,8 +332,8 @@ class Agent:
             for name in ("device", "mqtt", "panel", "card", "officer_view")
             if getattr(new, name) != getattr(self.config, name)
         ]
-        if new.outbox.model_dump(exclude={"republish_after_s"}) != self.config.outbox.model_dump(
-            exclude={"republish_after_s"}
+        if new.outbox.replace(republish_after_s=1.0) != self.config.outbox.replace(
+            republish_after_s=1.0
         ):
             restart.append("outbox")
         self.config = new

@@ -28,15 +28,15 @@ from agent.clock import Clock
 from agent.config import SessionSettings
 from agent.envelopes import EventBody
 from agent.panel import Panel, RatingLeds
-from protocols import (
+from agent.wire import (
     CopyMadeBody,
     CopyRequestedBody,
     FaultBody,
     RatingBody,
     SessionEndedBody,
     SessionStartedBody,
-    new_message_id,
 )
+from protocols.plain import new_message_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class SessionMachine:
                 body = RatingBody(
                     session=window.session,
                     score=score,
-                    scale=self._scale,  # type: ignore[arg-type]
+                    scale=self._scale,
                     verified=True,
                     after_s=max(0.0, t - window.ended),
                 )
@@ -180,7 +180,7 @@ class SessionMachine:
                 body = RatingBody(
                     session=None,
                     score=score,
-                    scale=self._scale,  # type: ignore[arg-type]
+                    scale=self._scale,
                     verified=False,
                     after_s=None,
                 )

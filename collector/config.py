@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         "collector.db",
         description="a SQLite path (or sqlite:///path) or postgresql://user@host:port/db",
     )
+    role: Literal["all", "reader"] = Field(
+        "all",
+        description="all: ingest, migrations, background jobs and the API; reader: the API and "
+        "pages only, for a read replica (no ingest, no migrations, no background writers, "
+        "writes answered 503)",
+    )
     http_host: str = Field("127.0.0.1", description="HTTP listen address")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP listen port")
     mqtt_ingest_protocol: Literal["3.1.1", "5"] = Field(
@@ -266,6 +272,11 @@ class Settings(BaseSettings):
     def mqtt_password(self) -> str | None:
         password = urlsplit(self.mqtt_url).password
         return unquote(password) if password else None
+
+    @property
+    def reader(self) -> bool:
+        """``CF_ROLE=reader``: serve reads only, on a database that may be read-only."""
+        return self.role == "reader"
 
     @property
     def is_postgres(self) -> bool:

@@ -23,6 +23,7 @@ from collector.limits import IngestLimits
 from collector.metrics import Metrics
 from collector.pending_commands import PendingCommands
 from collector.pins import offices_of_devices, recompute_office_pin
+from collector.reader_mode import check_reader_schema
 from collector.records import BatchResult, IngestBatch, RawMessage
 from collector.storage import Driver, open_driver
 from collector.tokens import sync_bootstrap
@@ -35,7 +36,8 @@ _CHANNELS = frozenset(c.value for c in Channel)
 class Collector:
     def __init__(self, settings: Settings, *, ingest: bool = True, worker_index: int = 0) -> None:
         self.settings = settings
-        self.ingest = ingest
+        # A reader (CF_ROLE=reader) serves the API from a read replica: no ingest ever.
+        self.ingest = ingest and not settings.reader
         self.worker_index = worker_index
         self.workers: WorkerPool | None = None
         self.metrics = Metrics()
@@ -65,7 +67,10 @@ class Collector:
     async def start(self) -> None:
         # The pepper is checked before anything else starts: a readable pepper is refused.
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
-        self._driver = await open_driver(self.settings)
+        self._driver = await open_driver(self.settings, run_migrations=not self.settings.reader)
+        if self.settings.reader:  # no migrations, no bootstrap token, no background writers
+            await check_reader_schema(self._driver)
+            return
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
         if self.worker_index == 0:  # extra ingest workers run ingest only
             self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111

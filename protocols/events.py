@@ -9,12 +9,12 @@ from pydantic_core import PydanticCustomError
 
 from protocols.base import WireModel
 from protocols.identifiers import DeviceId, MessageUuid, Pseudonym, Timestamp
+from protocols.plain import AgeBand as AgeBand  # noqa: PLC0414 (re-export)
+from protocols.plain import Sex as Sex  # noqa: PLC0414 (re-export)
 
 ServiceId = DeviceId
 """A service id of the collector's catalogue: the same pattern as device and office ids."""
 
-AgeBand = Literal["0-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"]
-Sex = Literal["F", "M"]
 EndReason = Literal["card_removed", "timeout", "staff"]
 CopyDocument = Literal["id_card", "house_registration", "other"]
 FaultComponent = Literal["reader", "panel", "gps", "storage", "clock"]

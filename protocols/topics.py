@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from protocols.errors import ProtocolError
-from protocols.identifiers import check_device_id
+from protocols.plain import check_device_id
 
 PREFIX = "cf/v1/devices"
 SHARED_GROUP = "collectors"

@@ -8,6 +8,7 @@ then high, so the real panel and session code sees every press.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -23,7 +24,7 @@ from agent.card.day_key_store import StaticDayKeys
 from agent.card.simulated import SimulatedCardSource
 from agent.config import AgentConfig
 from agent.runtime import Agent
-from protocols import HeartbeatBody
+from agent.wire import HeartbeatBody
 from protocols.day_keys import DayKeyFile
 from simulator import behaviour
 from simulator.behaviour import Tendency
@@ -63,19 +64,26 @@ def counter_config(
     """The agent config a technician would write for this counter, with simulated hardware."""
     buttons = [5, 6, 13, 19, 26][:scale]
     leds = [12, 16, 20, 21, 25][:scale]
-    return AgentConfig(
-        device={"id": site.device_id, "office": site.office.office_id, "sw_version": "sim"},
-        mqtt={"url": mqtt_url, "keepalive_s": 15, "backoff_min_s": 0.5, "backoff_max_s": 4.0},
-        outbox={
-            "path": workdir / site.device_id / "outbox.sqlite3",
-            "republish_after_s": timing.republish_s,
-            "min_disk_free_mb": 50.0,
-        },
-        session={"rating_window_s": 60.0, "min_press_interval_s": 2.0},
-        panel={"pin_factory": "mock", "bounce_s": None, "buttons": buttons, "leds": leds},
-        card={"backend": "simulated"},
-        heartbeat={"interval_s": timing.heartbeat_s},
-        location={"gpsd": False, "republish_interval_s": timing.location_s},
+    return AgentConfig.from_data(
+        {
+            "device": {"id": site.device_id, "office": site.office.office_id, "sw_version": "sim"},
+            "mqtt": {
+                "url": mqtt_url,
+                "keepalive_s": 15,
+                "backoff_min_s": 0.5,
+                "backoff_max_s": 4.0,
+            },
+            "outbox": {
+                "path": workdir / site.device_id / "outbox.sqlite3",
+                "republish_after_s": timing.republish_s,
+                "min_disk_free_mb": 50.0,
+            },
+            "session": {"rating_window_s": 60.0, "min_press_interval_s": 2.0},
+            "panel": {"pin_factory": "mock", "bounce_s": None, "buttons": buttons, "leds": leds},
+            "card": {"backend": "simulated"},
+            "heartbeat": {"interval_s": timing.heartbeat_s},
+            "location": {"gpsd": False, "republish_interval_s": timing.location_s},
+        }
     )
 
 
@@ -87,7 +95,7 @@ class SimulatedAgent(Agent):
     """
 
     def heartbeat_body(self) -> HeartbeatBody:
-        return super().heartbeat_body().model_copy(update={"clock_synced": True})
+        return dataclasses.replace(super().heartbeat_body(), clock_synced=True)
 
 
 class SimulatedCounter:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.card.errors import CardDataError
-from protocols.events import AgeBand
+from protocols.plain import AgeBand
 
 BE_OFFSET = 543
 LIFELONG = b"99999999"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from protocols.events import AgeBand, Sex
+from protocols.plain import AgeBand, Sex
 
 ReaderStatus = Literal["present", "absent", "error"]
 

@@ -18,7 +18,7 @@ from agent.card.citizen_id import CitizenId
 from agent.card.dates import age_band, age_on, card_is_valid, parse_be_date
 from agent.card.errors import BadChecksumError, CardDataError
 from agent.card.interface import CardRead
-from protocols.events import Sex
+from protocols.plain import Sex
 from protocols.pseudonym import DayKey
 
 _LOGGER = logging.getLogger(__name__)

@@ -15,13 +15,14 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from collector.accounts.install import install as install_accounts
-from collector.api import hygiene, openapi_errors
+from collector.api import hygiene, openapi_errors, read_only
 from collector.api.errors import install_error_handlers
 from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
 from collector.cases import api as cases_api
 from collector.config import Settings
 from collector.feedback.install import install as install_feedback
+from collector.managers import api as managers_api
 from collector.managers.install import install as install_managers
 from collector.runtime import Collector
 
@@ -77,6 +78,8 @@ def create_app(
     )
     app.state.collector = collector
     install_error_handlers(app)
+    if settings.reader:
+        read_only.install(app)  # CF_ROLE=reader: every write answered 503
     hygiene.install(app, settings)
     for router in (health.router, offices.router, devices.router, ratings.router, ops.router):
         app.include_router(router)
@@ -86,7 +89,10 @@ def create_app(
         app.include_router(router)
     install_accounts(app)
     install_feedback(app)  # issue 11: counter QR codes, the phone form, comments
-    install_managers(app)  # issue 12: breakdowns, zero copy over time, office alerts
+    if settings.reader:  # the reports, without the alert task (it writes)
+        app.include_router(managers_api.router)
+    else:
+        install_managers(app)  # issue 12: breakdowns, zero copy over time, office alerts
     for router in routers:
         app.include_router(router)
     installers = list(install) if install is not None else []

@@ -80,7 +80,8 @@ async def get_principal(
     state = info.state(int(time.time() * 1000))
     if state != "active":
         raise _refuse(f"token {info.token_id} is {state}")
-    await touch(collector.driver, info, collector.settings.token_touch_every_s)
+    if not collector.settings.reader:  # a reader's database may be read-only
+        await touch(collector.driver, info, collector.settings.token_touch_every_s)
     principal = Principal("token", info.role, info.token_id, info.name, info.scope)
     request.state.principal = principal
     return principal

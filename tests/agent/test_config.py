@@ -116,3 +116,42 @@ def test_cli_stops_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"agent: config {path}: field heartbeat.interval_s:")
     assert "greater than or equal to 1" in lines[0]
+
+
+def test_env_strings_become_the_fields_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What pydantic's lax mode did for ``CF_`` strings, agent/config_model.py does."""
+    path = write(tmp_path, '[device]\nid = "dev-001"\n[mqtt]\npassword = "s3cret-pw"\n')
+    monkeypatch.setenv("CF_LOCATION__GPSD", "false")
+    monkeypatch.setenv("CF_LOCATION__MIN_MODE", "3")
+    monkeypatch.setenv("CF_MQTT__WINDOW", "500")
+    monkeypatch.setenv("CF_OUTBOX__PATH", str(tmp_path / "o.sqlite3"))
+    config = load_config(path)
+    assert config.location.gpsd is False
+    assert config.location.min_mode == 3
+    assert config.mqtt.window == 500
+    assert config.outbox.path == tmp_path / "o.sqlite3"
+    assert config.mqtt.password is not None
+    assert config.mqtt.password.get_secret_value() == "s3cret-pw"
+    assert "s3cret-pw" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[panel]\nbuttons = [5, 6, 99]\n", "field panel.buttons.2: Input should be less than"),
+        ("[panel]\nenabled = 2\n", "field panel.enabled: Input should be a valid boolean"),
+        ("[mqtt]\nwindow = 1.5\n", "field mqtt.window: Input should be a valid integer"),
+        ("[location]\nmin_mode = 4\n", "field location.min_mode: Input should be 2 or 3"),
+        (
+            '[officer_view]\nservices = [{id = "X", name_th = "a", name_en = "b"}]\n',
+            "field officer_view.services.0.id: String should match pattern",
+        ),
+        ("[cards]\n", "field cards: unknown field"),
+    ],
+)
+def test_bad_values_name_their_place(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[device]\nid = "dev-001"\n' + text))
+    assert expected in str(info.value)

@@ -71,7 +71,7 @@ def test_the_heartbeat_reports_lost_events(small_fs: SmallFs, tmp_path: Path) ->
     fs = small_fs(8 * 1024 * 1024)
     data = config_data(tmp_path, "mqtt://127.0.0.1:1", device={"id": DEVICE})
     data["outbox"]["path"] = str(fs / "outbox.sqlite3")
-    agent = Agent(AgentConfig.model_validate(data), pin_factory=MockFactory())
+    agent = Agent(AgentConfig.from_data(data), pin_factory=MockFactory())
     try:
         agent.session.rating_pressed(2)
         assert agent.heartbeat_body().lost_events == 0

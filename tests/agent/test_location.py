@@ -12,7 +12,7 @@ import pytest
 
 from agent.config import LocationSettings
 from agent.location import Fix, GpsdSource, LocationTracker, distance_m
-from protocols import LocationBody
+from agent.wire import LocationBody
 from tests.agent.doubles import FakeClock
 from tests.fixtures.gps import GpsFake, GpsFakeFactory, free_port, redate_nmea
 
@@ -192,7 +192,7 @@ def test_consolidated_fix_after_the_sampling_window(tmp_path: Path) -> None:
 
 
 def test_consolidation_can_be_turned_off(tmp_path: Path) -> None:
-    settings = SETTINGS.model_copy(update={"consolidate_s": 0})
+    settings = SETTINGS.replace(consolidate_s=0)
     clock, sink = FakeClock(), Sink()
     tracker = LocationTracker(settings, clock, sink, tmp_path / "location.json")
     for _ in range(120):

@@ -159,7 +159,7 @@ def test_pin_conflict_is_a_panel_error(factory: MockFactory, panel: Panel) -> No
 def test_hammering_presses_never_break_the_callbacks(factory: MockFactory) -> None:
     """Regression: gpiozero's blink raced with off() from another thread (RuntimeError:
     cannot join thread before it is started); presses one blink-beat apart hit it quickly."""
-    fast = SETTINGS.model_copy(update={"ack_blink_s": 0.001, "ack_blinks": 1})
+    fast = SETTINGS.replace(ack_blink_s=0.001, ack_blinks=1)
     panel = Panel(fast, pin_factory=factory)
     errors: list[BaseException] = []
     previous_hook = threading.excepthook

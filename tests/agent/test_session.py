@@ -10,7 +10,7 @@ from gpiozero.pins.mock import MockFactory
 from agent.config import PanelSettings, SessionSettings
 from agent.panel import Panel
 from agent.session import SessionMachine
-from protocols import (
+from agent.wire import (
     CopyRequestedBody,
     FaultBody,
     RatingBody,

@@ -128,7 +128,7 @@ def test_agent_sigkill_mid_drain(
             )
         )
     outbox.close()
-    data = config.model_dump(mode="json", exclude_none=True)
+    data = config.dump()
     data["mqtt"].pop("password", None)
     config_path = write_toml(tmp_path / "agent.toml", data)
     log = tmp_path / "agent.log"

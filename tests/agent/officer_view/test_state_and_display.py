@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from agent.card.details import cut_photo, expiry_state
+from agent.config_model import FieldError
 from agent.officer_view.card_state import CardState
 from agent.officer_view.display import be_date, card_fields, full_name
 from agent.officer_view.pages import all_strings_present
@@ -88,8 +88,8 @@ def test_photo_cut_at_its_end_marker_and_missing_photo() -> None:
 
 
 def test_settings_refuse_lan_without_tls_and_a_public_kiosk(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="lan_host needs tls_cert"):
+    with pytest.raises(FieldError, match="lan_host needs tls_cert"):
         OfficerViewSettings(enabled=True, lan_host="0.0.0.0")
-    with pytest.raises(ValidationError, match="loopback"):
+    with pytest.raises(FieldError, match="loopback"):
         OfficerViewSettings(enabled=True, host="0.0.0.0")
     assert OfficerViewSettings().enabled is False  # off unless the agency switches it on
