@@ -1,6 +1,7 @@
 """``python -m collector.ingest_worker INDEX``: one extra ingest process (ingest/workers.py).
 
-No HTTP: the main process serves it. Prints ``ready`` once its subscription is granted; SIGTERM
+No HTTP: the main process serves it. Prints ``ready`` once its subscription is granted, and its
+counters for the main process's ``/metrics`` (``ingest/worker_counters.py``); SIGTERM
 commits what it holds and exits; it exits by itself when its parent (``CF_PARENT_PID``) is gone.
 """
 
@@ -16,6 +17,7 @@ from collector.config import load_settings
 from collector.errors import CollectorError
 from collector.ingest.decode_pool import exit_with_parent
 from collector.ingest.subscriber import wait_ready
+from collector.ingest.worker_counters import CounterReporter
 from collector.runtime import Collector
 
 _LOGGER = logging.getLogger("collector.ingest_worker")
@@ -32,7 +34,9 @@ async def serve(index: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    reporter = CounterReporter(collector.metrics.registry)
     await collector.start()
+    reporter.start()
     try:
         assert collector.subscriber is not None
         while not await wait_ready(collector.subscriber, 5.0):
@@ -42,6 +46,7 @@ async def serve(index: int) -> None:
         await stop.wait()
     finally:
         await collector.stop()
+        await reporter.stop()  # the last counts, after the last commit
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one collector process (each worker exports its own)."""
+"""Prometheus metrics of the collector: the main process's, plus the ingest workers' counters
+(``CF_INGEST_WORKERS`` > 1) added in by ``ingest/worker_counters.py``."""
 
 from __future__ import annotations
 
@@ -87,3 +88,7 @@ class Metrics:
             registry=r,
         )  # fmt: skip
         self.ready = Gauge("cf_ready", "1 when the database and broker are ready", registry=r)
+
+    def counters(self) -> list[Counter]:
+        """Every counter (the ingest workers report these to the main process)."""
+        return [v for v in vars(self).values() if isinstance(v, Counter)]

@@ -18,6 +18,7 @@ from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
 from collector.ingest.inbox import Inbox
 from collector.ingest.subscriber import Subscriber
+from collector.ingest.worker_counters import CounterMerger
 from collector.ingest.workers import WorkerPool
 from collector.limits import IngestLimits
 from collector.metrics import Metrics
@@ -101,7 +102,8 @@ class Collector:
         self.batcher.start()
         self.subscriber.start()
         if self.settings.ingest_workers > 1 and self.worker_index == 0:
-            self.workers = WorkerPool(self.settings.ingest_workers - 1)
+            counters = CounterMerger(self.metrics.counters())
+            self.workers = WorkerPool(self.settings.ingest_workers - 1, counters)
             self.workers.start()
         if self.worker_index > 0:
             return

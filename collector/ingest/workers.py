@@ -6,7 +6,8 @@ client id ``<CF_MQTT_CLIENT_ID>-w<INDEX>`` and a persistent session, so the brok
 share while it is down and redelivers what it never acknowledged. The main process is worker 0
 and also serves HTTP. A worker that dies (even SIGKILL) is started again with the same index,
 after a pause, and resumes its session; a worker whose parent dies exits by itself. Ready means
-every worker printed ``ready`` (its subscription granted) since its last start.
+every worker printed ``ready`` (its subscription granted) since its last start. The workers'
+counters reach the main process's ``/metrics`` through their stdout (``worker_counters.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import os
 import signal
 import sys
 
+from collector.ingest.worker_counters import CounterMerger
+
 _LOGGER = logging.getLogger(__name__)
 _RESTART_DELAY_S = 1.0
 _STOP_TIMEOUT_S = 20.0
@@ -26,7 +29,8 @@ _STOP_TIMEOUT_S = 20.0
 class WorkerPool:
     """Workers ``1..count`` (the caller is worker 0)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, counters: CounterMerger | None = None) -> None:
+        self._counters = counters
         self._indexes = range(1, count + 1)
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._ready: dict[int, bool] = dict.fromkeys(self._indexes, False)
@@ -66,7 +70,11 @@ class WorkerPool:
                 if line.strip() == b"ready":
                     self._ready[index] = True
                     _LOGGER.info("ingest worker %s ready (pid %s)", index, proc.pid)
+                elif self._counters is not None:
+                    self._counters.parse_line(proc.pid, line)
             code = await proc.wait()
+            if self._counters is not None:
+                self._counters.forget(proc.pid)
             self._ready[index] = False
             if self._stopping:
                 return

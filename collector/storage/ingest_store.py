@@ -1,5 +1,6 @@
 """Writes one ingest batch in one transaction: events (deduplicated by id), dead letters, seq
-state, fleet state, locations and command results; returns each device's acknowledged seq as
+state, fleet state, locations and command results (events with their office and rollups:
+:mod:`collector.storage.event_rows`); returns each device's acknowledged seq as
 computed from the rows this very transaction commits.
 
 Seqs beyond the bounds of :mod:`collector.storage.seq_tracker` are dead-lettered here (``seq_jump``,
@@ -12,30 +13,16 @@ from __future__ import annotations
 import logging
 import time
 
-from collector.analytics.rollups import stamp_and_roll_up
 from collector.limits import IngestLimits
 from collector.records import BatchResult, EventRow, IngestBatch
 from collector.storage.dead_letters import write_dead_letters
 from collector.storage.driver import Driver, Tx
+from collector.storage.event_rows import write_events
 from collector.storage.seq_refusals import refuse
 from collector.storage.seq_tracker import SeqState, apply
 
 _LOGGER = logging.getLogger(__name__)
 
-EVENT_COLUMNS = [
-    ("id", "text"),
-    ("device_id", "text"),
-    ("seq", "bigint"),
-    ("type", "text"),
-    ("ts_ms", "bigint"),
-    ("received_ms", "bigint"),
-    ("session", "text"),
-    ("score", "integer"),
-    ("scale", "integer"),
-    ("verified", "integer"),
-    ("body", "text"),
-    ("device_ts_ms", "bigint"),
-]
 DEFAULT_LIMITS = IngestLimits()
 LOCATION_COLUMNS = [
     ("id", "text"),
@@ -209,31 +196,8 @@ async def write_batch(
     result = BatchResult()
     async with driver.transaction() as tx:
         refused_ids = await _write_seq(tx, batch, result, driver, limits)
-        result.stored = await tx.insert_ignore(
-            "events",
-            EVENT_COLUMNS,
-            [
-                (
-                    e.id,
-                    e.device_id,
-                    e.seq,
-                    e.type,
-                    e.ts_ms,
-                    e.received_ms,
-                    e.session,
-                    e.score,
-                    e.scale,
-                    e.verified,
-                    e.body,
-                    e.device_ts_ms,
-                )
-                for e in batch.events
-                if e.id not in refused_ids
-            ],
-        )
+        result.stored = await write_events(tx, [e for e in batch.events if e.id not in refused_ids])
         result.duplicates = len(batch.events) - len(refused_ids) - result.stored
-        if result.stored:
-            await stamp_and_roll_up(tx, [e.id for e in batch.events if e.id not in refused_ids])
         result.dead_lettered, suppressed = await write_dead_letters(
             tx, [*batch.dead_letters, *result.refused_letters], limits, _now_ms()
         )

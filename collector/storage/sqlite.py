@@ -48,9 +48,11 @@ class SqliteTx(Tx):
         names = ", ".join(name for name, _ in columns)
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-        before = self._conn.total_changes
-        await self._conn.executemany(sql, rows)
-        return self._conn.total_changes - before
+        # rowcount sums each row's own changes; total_changes would add what triggers write
+        cursor = await self._conn.executemany(sql, rows)
+        inserted = cursor.rowcount
+        await cursor.close()
+        return inserted
 
 
 class SqliteDriver(Driver):

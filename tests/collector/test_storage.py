@@ -175,3 +175,34 @@ async def test_empty_retained_message_is_a_clear_not_a_dead_letter(driver: Drive
     assert result.dead_lettered == 0
     empty_event = await write_batch(driver, build_batch([raw(DEV, Channel.EVENTS, b"")]))
     assert empty_event.dead_lettered == 1
+
+
+_EVENT_TRIGGER = {  # a stand-in for a pre-aggregate kept by a trigger on events
+    "sqlite": [
+        "CREATE TABLE event_echo (id TEXT)",
+        "CREATE TRIGGER event_echo AFTER INSERT ON events "
+        "BEGIN INSERT INTO event_echo VALUES (new.id); INSERT INTO event_echo VALUES (new.id); END",
+    ],
+    "postgres": [
+        "CREATE TABLE event_echo (id TEXT)",
+        "CREATE FUNCTION event_echo() RETURNS trigger AS $$ BEGIN "
+        "INSERT INTO event_echo VALUES (new.id), (new.id); RETURN NULL; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER event_echo AFTER INSERT ON events FOR EACH ROW "
+        "EXECUTE FUNCTION event_echo()",
+    ],
+}
+
+
+async def test_new_and_redelivered_events_are_counted_and_rolled_up_once(driver: Driver) -> None:
+    """Stored counts and rollups count each event once, in a batch mixing new and redelivered
+    events, even with a trigger on ``events`` writing rows of its own."""
+    async with driver.transaction() as tx:
+        for sql in _EVENT_TRIGGER[driver.dialect]:
+            await tx.execute(sql)
+    first = events(DEV, 1, 2)
+    await write_batch(driver, build_batch(first))
+    mixed = await write_batch(driver, build_batch([*first, *events(DEV, 3, 4, 5), first[0]]))
+    assert (mixed.stored, mixed.duplicates) == (3, 3)
+    assert await count(driver, "SELECT count(*) FROM events") == 5
+    assert await count(driver, "SELECT sum(n) FROM rating_rollups WHERE device_id = ?", DEV) == 5
+    assert await count(driver, "SELECT count(*) FROM events WHERE rollup_mark = 0") == 0
