@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from collector.analytics.filters import DateRange
+from collector.analytics.heatmap_source import agency_cells, merged, split_by_agency
 from collector.storage import Driver, Row
 
 FORMULA = "RS = (M·W + m·n) / (W + n)"
@@ -62,7 +63,15 @@ _KEYS = {
 
 
 async def heatmap_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
-    return await _sums(driver, offices, period, "cell")
+    """Sums per (weekday, hour): whole agencies from ``rating_agency_hours`` (migration 10),
+    offices of partly covered agencies from the rollups (``heatmap_source``)."""
+    ids = set(offices)
+    if not ids:
+        return []
+    agencies, rest = await split_by_agency(driver, ids)
+    return merged(
+        await agency_cells(driver, agencies, period), await _sums(driver, rest, period, "cell")
+    )
 
 
 async def _day_sums(

@@ -19,7 +19,13 @@ the same run (no rollups), whose counts are checked equal to the API's, and the 
 
     .venv/bin/python tests/bench/bench_analytics.py [--ratings 10000000] [--offices 2000]
         [--queries 100] [--baseline-queries 10] [--heavy-queries 20]
-        [--backends sqlite,postgres] [--sqlite-file FILE (reuse a generated database)]
+        [--backends sqlite,postgres] [--sqlite-file FILE] [--postgres-url URL]
+        [--generate-only]
+
+``--sqlite-file`` / ``--postgres-url`` name a database that is kept: empty (a new file, a new
+PostgreSQL database) it is generated into, with ratings it is reused as it is (its migrations
+brought up to date first). Generate once under ``nice`` with ``--generate-only``, then measure
+on the saved data as often as needed.
 """
 
 from __future__ import annotations
@@ -244,8 +250,8 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
 
     token = asyncio.run(schema())
     t0 = time.perf_counter()
-    if args.reuse:
-        pass  # a database an earlier run generated (--sqlite-file)
+    if args.reuse and asyncio.run(_has_events(settings)):
+        pass  # a database an earlier run generated (--sqlite-file / --postgres-url)
     elif db.startswith("postgresql://"):
         asyncio.run(_postgres_generate(db, args.ratings, args.offices))
     else:
@@ -267,6 +273,8 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
         f"generated in {built:.0f} s"
     ]
     print(out[0], flush=True)
+    if args.generate_only:
+        return out
 
     # The last 30 days of the generated year (Thai dates).
     end_day = START_MS + WEEKS * 7 * DAY_MS
@@ -373,6 +381,14 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
     return out + lines
 
 
+async def _has_events(settings: Settings) -> bool:
+    driver = await open_driver(settings, run_migrations=False)
+    try:
+        return await driver.fetchval("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) e") > 0
+    finally:
+        await driver.close()
+
+
 async def _admin(sql: str) -> None:
     con = await asyncpg.connect(ADMIN_URL, timeout=10)
     try:
@@ -391,9 +407,14 @@ def main() -> int:
     parser.add_argument(
         "--heavy-queries", type=int, default=20, help="runs of the all-office heatmap"
     )
-    parser.add_argument("--sqlite-file", help="reuse a SQLite database an earlier run generated")
-    parser.add_argument("--postgres-url", help="reuse a PostgreSQL database an earlier run made")
+    parser.add_argument("--sqlite-file", help="a kept SQLite file: generated if new, else reused")
+    parser.add_argument(
+        "--postgres-url", help="a kept PostgreSQL database: generated if empty, else reused"
+    )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate (or migrate) and stop, no timing"
+    )
     args = parser.parse_args()
     args.reuse = bool(args.sqlite_file or args.postgres_url)
     if args.reuse:
