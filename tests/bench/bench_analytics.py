@@ -55,6 +55,11 @@ from collector.analytics.reports import LOCAL_HOUR, WEEKDAY
 from collector.api.app import create_app
 from collector.config import Settings
 from collector.storage import Driver, open_driver
+from collector.storage.heatmap_schema import (
+    AGENCY_HOUR_FILL,
+    AGENCY_HOUR_ROLLUP_TRIGGER_NAMES,
+    AGENCY_HOUR_ROLLUP_TRIGGERS,
+)
 from collector.storage.managers_schema import OFFICE_DAY_FILL, OFFICE_DAY_TRIGGERS
 from collector.tokens import Role, create_token
 from tests.fixtures.ports import free_port
@@ -110,15 +115,19 @@ def _sqlite_generate(path: str, ratings: int, offices: int) -> None:
         con.execute("CREATE INDEX events_device_seq ON events (device_id, seq)")
         con.execute("CREATE INDEX events_type_ts ON events (type, ts_ms)")
         con.execute("CREATE INDEX events_office_ts ON events (office_id, ts_ms)")
-        # The rollups in one statement, then their office-days by one GROUP BY: the state the
-        # triggers would leave, without firing them 10 million times.
+        # The rollups in one statement, then their office-days and agency-hours by one GROUP BY
+        # each: the state the triggers would leave, without firing them 10 million times.
         for trigger in ("insert", "update", "delete"):
             con.execute(f"DROP TRIGGER rating_office_days_{trigger}")
+        for name in AGENCY_HOUR_ROLLUP_TRIGGER_NAMES["sqlite"]:
+            con.execute(f"DROP TRIGGER {name}")
         con.execute(ROLLUP_SQL)
         con.execute(OFFICE_DAY_FILL)
-        for statement in OFFICE_DAY_TRIGGERS:
+        con.execute(AGENCY_HOUR_FILL)
+        for statement in [*OFFICE_DAY_TRIGGERS, *AGENCY_HOUR_ROLLUP_TRIGGERS]:
             assert isinstance(statement, dict)
-            con.execute(statement["sqlite"])
+            if statement["sqlite"] != "SELECT 1":
+                con.execute(statement["sqlite"])
         con.execute("ANALYZE")
         con.commit()
         con.execute("PRAGMA journal_mode = WAL")  # as the collector runs it
@@ -169,10 +178,14 @@ async def _postgres_generate(url: str, ratings: int, offices: int) -> None:
         await con.execute("CREATE INDEX events_device_seq ON events (device_id, seq)")
         await con.execute("CREATE INDEX events_type_ts ON events (type, ts_ms)")
         await con.execute("CREATE INDEX events_office_ts ON events (office_id, ts_ms)")
-        await con.execute("ALTER TABLE rating_rollups DISABLE TRIGGER rating_office_days_sync")
+        triggers = ["rating_office_days_sync", *AGENCY_HOUR_ROLLUP_TRIGGER_NAMES["postgres"]]
+        for name in triggers:
+            await con.execute(f"ALTER TABLE rating_rollups DISABLE TRIGGER {name}")
         await con.execute(ROLLUP_SQL)
         await con.execute(OFFICE_DAY_FILL)
-        await con.execute("ALTER TABLE rating_rollups ENABLE TRIGGER rating_office_days_sync")
+        await con.execute(AGENCY_HOUR_FILL)
+        for name in triggers:
+            await con.execute(f"ALTER TABLE rating_rollups ENABLE TRIGGER {name}")
         await con.execute("VACUUM ANALYZE")
     finally:
         await con.close()
