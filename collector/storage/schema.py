@@ -339,7 +339,7 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (7, "citizen comments and complaints, QR key ids (feedback)", FEEDBACK_MIGRATION),
     (8, "complaint cases, steps, sealed contacts, 1111 outbox, callbacks", CASES_MIGRATION),
     (9, "managers: offices.agency_id, counters on rollups, office alerts", MANAGERS_MIGRATION),
-    (10, "heat-map: ratings per agency, Thai day and hour (rating_agency_hours)", HEATMAP_MIGRATION),
+    (10, "heat-map: ratings per agency, Thai day and hour", HEATMAP_MIGRATION),
 ]
 
 

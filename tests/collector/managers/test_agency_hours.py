@@ -20,7 +20,7 @@ from collector.registry_writes import upsert_device, upsert_office
 from collector.storage import Driver, open_driver
 from collector.storage.ingest_store import write_batch
 from tests.collector.conftest import make_settings
-from tests.collector.managers.data import DAY, HOUR, START, THAI, Seqs, norm, rating
+from tests.collector.managers.data import DAY, HOUR, START, THAI, Seqs, event, norm
 
 A, B = "cm-mueang-chiang-mai-dopa", "cm-chom-thong-dopa"
 WEB_UPSERT = (  # as collector/feedback/store.py rolls up a web rating
@@ -62,11 +62,13 @@ class World:
         for _ in range(count):
             device = self.rng.choice(sorted(self.device_office))
             ts = START + self.rng.randrange(20 * DAY)
-            e = rating(self.seqs, device, ts, self.rng, scale=self.rng.choice((3, 4, 5)))
-            events.append(e)
-            assert e.score is not None and e.scale is not None and e.verified is not None
+            scale = self.rng.choice((3, 4, 5))
+            score, verified = self.rng.randint(1, scale), self.rng.randint(0, 1)
+            events.append(
+                event(self.seqs, device, "rating", ts, score=score, scale=scale, verified=verified)
+            )
             office = self.device_office[device]
-            self.ratings.append((office, device, ts, e.score, e.scale, e.verified))
+            self.ratings.append((office, device, ts, score, scale, verified))
         await write_batch(self.driver, IngestBatch(events=events))
         return events
 
@@ -114,9 +116,7 @@ async def world(db_url: str) -> AsyncIterator[World]:
 
 async def _assert_table(w: World) -> None:
     rows = await w.driver.fetch("SELECT * FROM rating_agency_hours")
-    got = {
-        (r["agency_id"], int(r["day"]), int(r["hour"])): r for r in rows if int(r["n"]) != 0
-    }
+    got = {(r["agency_id"], int(r["day"]), int(r["hour"])): r for r in rows if int(r["n"]) != 0}
     want = w.expected()
     assert set(got) == set(want)
     for key, (n, total, verified) in want.items():
@@ -144,8 +144,7 @@ async def test_agency_hours_follow_every_write(world: World) -> None:
     await _assert_table(w)
     async with w.driver.transaction() as tx:  # a rollup row deleted (the only delete path)
         victim = await tx.fetchrow(
-            "SELECT * FROM rating_rollups WHERE device_id = 'web:1' ORDER BY hour_ms, score "
-            "LIMIT 1"
+            "SELECT * FROM rating_rollups WHERE device_id = 'web:1' ORDER BY hour_ms, score LIMIT 1"
         )
         assert victim is not None
         await tx.execute(
