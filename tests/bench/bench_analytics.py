@@ -59,6 +59,7 @@ from collector.storage.heatmap_schema import (
     AGENCY_HOUR_FILL,
     AGENCY_HOUR_ROLLUP_TRIGGER_NAMES,
     AGENCY_HOUR_ROLLUP_TRIGGERS,
+    OFFICE_WEEK_FILL,
 )
 from collector.storage.managers_schema import OFFICE_DAY_FILL, OFFICE_DAY_TRIGGERS
 from collector.tokens import Role, create_token
@@ -115,14 +116,15 @@ def _sqlite_generate(path: str, ratings: int, offices: int) -> None:
         con.execute("CREATE INDEX events_device_seq ON events (device_id, seq)")
         con.execute("CREATE INDEX events_type_ts ON events (type, ts_ms)")
         con.execute("CREATE INDEX events_office_ts ON events (office_id, ts_ms)")
-        # The rollups in one statement, then their office-days and agency-hours by one GROUP BY
-        # each: the state the triggers would leave, without firing them 10 million times.
+        # The rollups in one statement, then their office-days, office-weeks and agency-hours by
+        # one GROUP BY each: the state the triggers would leave, without 10 million firings.
         for trigger in ("insert", "update", "delete"):
             con.execute(f"DROP TRIGGER rating_office_days_{trigger}")
         for name in AGENCY_HOUR_ROLLUP_TRIGGER_NAMES["sqlite"]:
             con.execute(f"DROP TRIGGER {name}")
         con.execute(ROLLUP_SQL)
         con.execute(OFFICE_DAY_FILL)
+        con.execute(OFFICE_WEEK_FILL)
         con.execute(AGENCY_HOUR_FILL)
         for statement in [*OFFICE_DAY_TRIGGERS, *AGENCY_HOUR_ROLLUP_TRIGGERS]:
             assert isinstance(statement, dict)
@@ -183,6 +185,7 @@ async def _postgres_generate(url: str, ratings: int, offices: int) -> None:
             await con.execute(f"ALTER TABLE rating_rollups DISABLE TRIGGER {name}")
         await con.execute(ROLLUP_SQL)
         await con.execute(OFFICE_DAY_FILL)
+        await con.execute(OFFICE_WEEK_FILL)
         await con.execute(AGENCY_HOUR_FILL)
         for name in triggers:
             await con.execute(f"ALTER TABLE rating_rollups ENABLE TRIGGER {name}")

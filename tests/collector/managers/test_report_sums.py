@@ -1,8 +1,9 @@
-"""``rating_agency_hours`` (migration 10) equals sums computed here from the ratings the test
-itself sent, after every kind of write: ingest (with a redelivered batch), web ratings (the
-citizen form's rollup upsert), a device moving office, an office moving agency, a rollup row
-deleted. The heat-map of whole agencies, of part of one and of one office is checked against the
-same independent sums, on SQLite and PostgreSQL."""
+"""``rating_agency_hours`` and ``rating_office_weeks`` (migration 10) equal sums computed here
+from the ratings the test itself sent, after every kind of write: ingest (with a redelivered
+batch), web ratings (the citizen form's rollup upsert), a device moving office, an office moving
+agency, a rollup row deleted. The heat-map of whole agencies, of part of one and of one office,
+and the ranking's per-office sums over periods with and without whole weeks, are checked against
+the same independent sums, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from collector.analytics.filters import DateRange
-from collector.analytics.reports import heatmap_rows
+from collector.analytics.reports import heatmap_rows, office_rows
 from collector.records import EventRow, IngestBatch
 from collector.registry import DeviceIn, OfficeIn
 from collector.registry_writes import upsert_device, upsert_office
-from collector.storage import Driver, open_driver
+from collector.storage import Driver, Row, open_driver
 from collector.storage.ingest_store import write_batch
 from tests.collector.conftest import make_settings
 from tests.collector.managers.data import DAY, HOUR, START, THAI, Seqs, event, norm
@@ -28,6 +29,7 @@ WEB_UPSERT = (  # as collector/feedback/store.py rolls up a web rating
     "VALUES (?, ?, ?, ?, ?, 0, 1) ON CONFLICT (office_id, device_id, hour_ms, scale, score, "
     "verified) DO UPDATE SET n = rating_rollups.n + excluded.n"
 )
+Sums = tuple[int, float, int]
 # A rating as the test knows it: (office at the time, device, ts_ms, score, scale, verified).
 Rated = tuple[str, str, int, int, int, int]
 
@@ -82,10 +84,11 @@ class World:
                 self.ratings.append((office, "web:1", ts, score, 5, 0))
 
     def expected(
-        self, offices: set[str] | None = None, period: DateRange | None = None
-    ) -> dict[tuple[str, int, int], tuple[int, float, int]]:
-        """(agency, Thai day number, Thai hour) -> (n, sum of 1..5 values, verified)."""
-        sums: dict[tuple[str, int, int], list[float]] = {}
+        self, offices: set[str] | None = None, period: DateRange | None = None, by: str = "hour"
+    ) -> dict[tuple[object, ...], tuple[int, float, int]]:
+        """by "hour": (agency, Thai day number, Thai hour); "week": (office, Monday's date);
+        "office": (office,) -> (n, sum of 1..5 values, verified)."""
+        sums: dict[tuple[object, ...], list[float]] = {}
         for office, _device, ts, score, scale, verified in self.ratings:
             if offices is not None and office not in offices:
                 continue
@@ -93,7 +96,12 @@ class World:
                 continue
             local = datetime.fromtimestamp(ts / 1000, THAI)
             day = (local.date() - date(1970, 1, 1)).days
-            entry = sums.setdefault((self.agency[office], day, local.hour), [0, 0.0, 0])
+            key: tuple[object, ...] = {
+                "hour": (self.agency[office], day, local.hour),
+                "week": (office, local.date() - timedelta(days=local.weekday())),
+                "office": (office,),
+            }[by]
+            entry = sums.setdefault(key, [0, 0.0, 0])
             entry[0] += 1
             entry[1] += norm(score, scale)
             entry[2] += verified
@@ -114,15 +122,25 @@ async def world(db_url: str) -> AsyncIterator[World]:
         await driver.close()
 
 
-async def _assert_table(w: World) -> None:
-    rows = await w.driver.fetch("SELECT * FROM rating_agency_hours")
-    got = {(r["agency_id"], int(r["day"]), int(r["hour"])): r for r in rows if int(r["n"]) != 0}
-    want = w.expected()
+def _monday(week: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=7 * week - 3)
+
+
+def _same(got: dict[tuple[object, ...], Row], want: dict[tuple[object, ...], Sums]) -> None:
     assert set(got) == set(want)
     for key, (n, total, verified) in want.items():
         assert int(got[key]["n"]) == n, key
         assert float(got[key]["total"]) == pytest.approx(total), key
         assert int(got[key]["verified"]) == verified, key
+
+
+async def _assert_table(w: World) -> None:
+    rows = await w.driver.fetch("SELECT * FROM rating_agency_hours")
+    got = {(r["agency_id"], int(r["day"]), int(r["hour"])): r for r in rows if int(r["n"]) != 0}
+    _same(got, w.expected())
+    rows = await w.driver.fetch("SELECT * FROM rating_office_weeks")
+    weeks = {(r["office_id"], _monday(int(r["week"]))): r for r in rows if int(r["n"]) != 0}
+    _same(weeks, w.expected(by="week"))
 
 
 async def test_agency_hours_follow_every_write(world: World) -> None:
@@ -189,3 +207,22 @@ async def test_heatmap_of_whole_and_partial_agencies(world: World) -> None:
         for cell, (n, total) in want.items():
             assert int(got[cell]["n"]) == n, (scope, cell)
             assert float(got[cell]["total"]) == pytest.approx(total), (scope, cell)
+
+
+async def test_office_sums_over_weeks_and_edge_days(world: World) -> None:
+    w = world
+    await w.ingest(400)
+    await w.web(40)
+    await w.office("o-b1", A)
+    first = datetime.fromtimestamp(START / 1000, THAI).date()  # a Monday
+    periods = [
+        (first, first + timedelta(days=13)),  # two whole weeks
+        (first + timedelta(days=3), first + timedelta(days=17)),  # edges on both sides
+        (first + timedelta(days=1), first + timedelta(days=4)),  # inside one week
+        (first - timedelta(days=2), first + timedelta(days=30)),  # past the data
+    ]
+    scope = set(w.agency)
+    for start, end in periods:
+        period = DateRange(start, end)
+        got = {(r["office_id"],): r for r in await office_rows(w.driver, scope, period)}
+        _same({k: r for k, r in got.items() if int(r["n"])}, w.expected(scope, period, "office"))
