@@ -5,7 +5,10 @@ real migrations, then generates in SQL (a recursive CTE on SQLite, ``generate_se
 PostgreSQL) ``--ratings`` rating events as ingest stores them (office and counter stamped,
 ``rollup_mark`` set) over one year of office hours (Monday-Friday 08:30-16:30 Thai time) at
 ``--offices`` offices with two counter devices each, and the hourly ``rating_rollups`` from them
-with the same GROUP BY ingest and migration 6 use. Then serves the real app with uvicorn on
+with the same GROUP BY ingest and migration 6 use; the report tables kept from the rollups by
+triggers (``rating_office_days``, migration 9; ``rating_office_weeks`` and
+``rating_agency_hours``, migration 10) are filled by their migrations' GROUP BY instead of 10
+million trigger firings. Then serves the real app with uvicorn on
 loopback (ops token) and times, for a 30-day period:
 
 - heatmap of one random office     ``GET /api/v1/analytics/heatmap?office_id=...``
