@@ -87,20 +87,29 @@ _MOVED = (
 )
 _MOVED_PG = _MOVED.replace("IS NOT", "IS DISTINCT FROM")
 
+
+def _pg_function(name: str, first: str, take_old: str, add_new: str) -> str:
+    """A PostgreSQL row trigger function: ``first`` (a shortcut), then take the old row away
+    (UPDATE, DELETE) and add the new one (INSERT, UPDATE)."""
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {first} "
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {take_old}; END IF; "
+        f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {add_new}; END IF; "
+        "RETURN NULL; END $$ LANGUAGE plpgsql"
+    )
+
+
 AGENCY_HOUR_ROLLUP_TRIGGERS: list[str | dict[str, str]] = [
     {
         "sqlite": "CREATE TRIGGER rating_sums_insert AFTER INSERT ON rating_rollups "
         f"BEGIN {_both('new', 'new.n')}; END",
-        "postgres": f"""CREATE FUNCTION rating_sums_sync() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND {_SAME_KEY} THEN
-        {_both("new", "new.n - old.n")};
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN {_both("old", "-old.n")}; END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN {_both("new", "new.n")}; END IF;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql""",
+        "postgres": _pg_function(
+            "rating_sums_sync",
+            f"IF TG_OP = 'UPDATE' AND {_SAME_KEY} THEN {_both('new', 'new.n - old.n')}; "
+            "RETURN NULL; END IF;",
+            _both("old", "-old.n"),
+            _both("new", "new.n"),
+        ),
     },
     {
         "sqlite": "CREATE TRIGGER rating_sums_upsert AFTER UPDATE ON rating_rollups "
@@ -136,13 +145,12 @@ _OFFICE_TRIGGERS: list[str | dict[str, str]] = [
     {
         "sqlite": "CREATE TRIGGER rating_agency_hours_office_insert AFTER INSERT ON offices "
         f"BEGIN {_office('new', '')}; END",
-        "postgres": f"""CREATE FUNCTION rating_agency_hours_office() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NOT ({_MOVED_PG}) THEN RETURN NULL; END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN {_office("old", "-")}; END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN {_office("new", "")}; END IF;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql""",
+        "postgres": _pg_function(
+            "rating_agency_hours_office",
+            f"IF TG_OP = 'UPDATE' AND NOT ({_MOVED_PG}) THEN RETURN NULL; END IF;",
+            _office("old", "-"),
+            _office("new", ""),
+        ),
     },
     {
         "sqlite": "CREATE TRIGGER rating_agency_hours_office_update AFTER UPDATE ON offices "
