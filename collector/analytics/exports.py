@@ -70,7 +70,7 @@ def to_csv(filters: Sequence[tuple[str, Any]], table: Table) -> bytes:
     writer.writerow([])
     header, rows = table
     writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
+    writer.writerows(rows)  # the csv module writes None as an empty field, as _cell does
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 

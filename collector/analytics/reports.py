@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from collector.analytics.filters import DateRange
+from collector.analytics.heatmap_source import agency_cells, merged, split_by_agency
+from collector.analytics.office_weeks import merged_offices, week_split, week_sums
 from collector.storage import Driver, Row
 
 FORMULA = "RS = (M·W + m·n) / (W + n)"
@@ -62,15 +64,25 @@ _KEYS = {
 
 
 async def heatmap_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
-    return await _sums(driver, offices, period, "cell")
+    """Sums per (weekday, hour): whole agencies from ``rating_agency_hours`` (migration 10),
+    offices of partly covered agencies from the rollups (``heatmap_source``)."""
+    ids = set(offices)
+    if not ids:
+        return []
+    agencies, rest = await split_by_agency(driver, ids)
+    return merged(
+        await agency_cells(driver, agencies, period), await _sums(driver, rest, period, "cell")
+    )
 
 
-async def _day_sums(
-    driver: Driver, offices: Iterable[str], period: DateRange, key: str
-) -> list[Row]:
+def _days(period: DateRange) -> tuple[int, int]:
+    """The period as Thai day numbers: [first, after)."""
+    return (period.start_ms + 25_200_000) // 86_400_000, (period.end_ms + 25_200_000) // 86_400_000
+
+
+async def _day_sums(driver: Driver, ids: list[str], first: int, after: int, key: str) -> list[Row]:
     """From ``rating_office_days`` (one row per office and Thai day, kept by triggers from the
-    rollups, migration 9): a ranking over thousands of offices reads offices × days rows."""
-    ids = sorted(set(offices))
+    rollups, migration 9), days [first, after) summed per ``key`` (office_id or day)."""
     if not ids:
         return []
     marks = ", ".join("?" for _ in ids)
@@ -79,17 +91,24 @@ async def _day_sums(
         f"FROM rating_office_days WHERE office_id IN ({marks}) AND day >= ? AND day < ? "
         f"GROUP BY {key}"
     )
-    first = (period.start_ms + 25_200_000) // 86_400_000
-    after = (period.end_ms + 25_200_000) // 86_400_000
     return await driver.fetch(sql, *ids, first, after)
 
 
 async def office_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
-    return await _day_sums(driver, offices, period, "office_id")
+    """Sums per office: the period's whole Thai weeks from ``rating_office_weeks`` (migration
+    10), its edge days from ``rating_office_days`` (``office_weeks``): exact, fewer rows."""
+    ids = sorted(set(offices))
+    if not ids:
+        return []
+    weeks, edges = week_split(*_days(period))
+    parts = [await week_sums(driver, ids, weeks)] if weeks else []
+    for first, after in edges:
+        parts.append(await _day_sums(driver, ids, first, after, "office_id"))
+    return merged_offices(parts)
 
 
 async def day_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:
-    return await _day_sums(driver, offices, period, "day")
+    return await _day_sums(driver, sorted(set(offices)), *_days(period), "day")
 
 
 async def score_rows(driver: Driver, offices: Iterable[str], period: DateRange) -> list[Row]:

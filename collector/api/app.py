@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from collector.accounts.install import install as install_accounts
 from collector.api import hygiene, openapi_errors, read_only
 from collector.api.errors import install_error_handlers
+from collector.api.gc_freeze import freeze_startup_objects
 from collector.api.routes import devices, health, offices, ops, ratings, retained
 from collector.api.routes import services as services_routes
 from collector.cases import api as cases_api
@@ -60,6 +61,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owned:
             await collector.start()
+        freeze_startup_objects()
         try:
             yield
         finally:

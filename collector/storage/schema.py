@@ -13,6 +13,7 @@ from collector.accounts.seed import agency_seed_sql
 from collector.feedback.schema import FEEDBACK_MIGRATION
 from collector.storage.cases_schema import CASES_MIGRATION
 from collector.storage.driver import Driver
+from collector.storage.heatmap_schema import HEATMAP_MIGRATION
 from collector.storage.managers_schema import MANAGERS_MIGRATION
 from collector.storage.services_schema import SERVICES_MIGRATION
 
@@ -338,6 +339,7 @@ MIGRATIONS: list[tuple[int, str, list[Statement]]] = [
     (7, "citizen comments and complaints, QR key ids (feedback)", FEEDBACK_MIGRATION),
     (8, "complaint cases, steps, sealed contacts, 1111 outbox, callbacks", CASES_MIGRATION),
     (9, "managers: offices.agency_id, counters on rollups, office alerts", MANAGERS_MIGRATION),
+    (10, "heat-map: ratings per agency, Thai day and hour", HEATMAP_MIGRATION),
 ]
 
 

@@ -19,7 +19,12 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def _rows(cursor_rows: Sequence[sqlite3.Row]) -> list[Row]:
-    return [dict(zip(row.keys(), tuple(row), strict=True)) for row in cursor_rows]
+    """Rows as dicts; the column names read once per result, not once per row (a 2,000-office
+    report spent more time here than in SQLite)."""
+    if not cursor_rows:
+        return []
+    names = cursor_rows[0].keys()
+    return [dict(zip(names, row, strict=True)) for row in cursor_rows]
 
 
 class SqliteTx(Tx):

@@ -5,7 +5,10 @@ real migrations, then generates in SQL (a recursive CTE on SQLite, ``generate_se
 PostgreSQL) ``--ratings`` rating events as ingest stores them (office and counter stamped,
 ``rollup_mark`` set) over one year of office hours (Monday-Friday 08:30-16:30 Thai time) at
 ``--offices`` offices with two counter devices each, and the hourly ``rating_rollups`` from them
-with the same GROUP BY ingest and migration 6 use. Then serves the real app with uvicorn on
+with the same GROUP BY ingest and migration 6 use; the report tables kept from the rollups by
+triggers (``rating_office_days``, migration 9; ``rating_office_weeks`` and
+``rating_agency_hours``, migration 10) are filled by their migrations' GROUP BY instead of 10
+million trigger firings. Then serves the real app with uvicorn on
 loopback (ops token) and times, for a 30-day period:
 
 - heatmap of one random office     ``GET /api/v1/analytics/heatmap?office_id=...``
@@ -19,7 +22,13 @@ the same run (no rollups), whose counts are checked equal to the API's, and the 
 
     .venv/bin/python tests/bench/bench_analytics.py [--ratings 10000000] [--offices 2000]
         [--queries 100] [--baseline-queries 10] [--heavy-queries 20]
-        [--backends sqlite,postgres] [--sqlite-file FILE (reuse a generated database)]
+        [--backends sqlite,postgres] [--sqlite-file FILE] [--postgres-url URL]
+        [--generate-only]
+
+``--sqlite-file`` / ``--postgres-url`` name a database that is kept: empty (a new file, a new
+PostgreSQL database) it is generated into, with ratings it is reused as it is (its migrations
+brought up to date first). Generate once under ``nice`` with ``--generate-only``, then measure
+on the saved data as often as needed.
 """
 
 from __future__ import annotations
@@ -49,6 +58,12 @@ from collector.analytics.reports import LOCAL_HOUR, WEEKDAY
 from collector.api.app import create_app
 from collector.config import Settings
 from collector.storage import Driver, open_driver
+from collector.storage.heatmap_schema import (
+    AGENCY_HOUR_FILL,
+    AGENCY_HOUR_ROLLUP_TRIGGER_NAMES,
+    AGENCY_HOUR_ROLLUP_TRIGGERS,
+    OFFICE_WEEK_FILL,
+)
 from collector.storage.managers_schema import OFFICE_DAY_FILL, OFFICE_DAY_TRIGGERS
 from collector.tokens import Role, create_token
 from tests.fixtures.ports import free_port
@@ -104,15 +119,20 @@ def _sqlite_generate(path: str, ratings: int, offices: int) -> None:
         con.execute("CREATE INDEX events_device_seq ON events (device_id, seq)")
         con.execute("CREATE INDEX events_type_ts ON events (type, ts_ms)")
         con.execute("CREATE INDEX events_office_ts ON events (office_id, ts_ms)")
-        # The rollups in one statement, then their office-days by one GROUP BY: the state the
-        # triggers would leave, without firing them 10 million times.
+        # The rollups in one statement, then their office-days, office-weeks and agency-hours by
+        # one GROUP BY each: the state the triggers would leave, without 10 million firings.
         for trigger in ("insert", "update", "delete"):
             con.execute(f"DROP TRIGGER rating_office_days_{trigger}")
+        for name in AGENCY_HOUR_ROLLUP_TRIGGER_NAMES["sqlite"]:
+            con.execute(f"DROP TRIGGER {name}")
         con.execute(ROLLUP_SQL)
         con.execute(OFFICE_DAY_FILL)
-        for statement in OFFICE_DAY_TRIGGERS:
+        con.execute(OFFICE_WEEK_FILL)
+        con.execute(AGENCY_HOUR_FILL)
+        for statement in [*OFFICE_DAY_TRIGGERS, *AGENCY_HOUR_ROLLUP_TRIGGERS]:
             assert isinstance(statement, dict)
-            con.execute(statement["sqlite"])
+            if statement["sqlite"] != "SELECT 1":
+                con.execute(statement["sqlite"])
         con.execute("ANALYZE")
         con.commit()
         con.execute("PRAGMA journal_mode = WAL")  # as the collector runs it
@@ -163,10 +183,15 @@ async def _postgres_generate(url: str, ratings: int, offices: int) -> None:
         await con.execute("CREATE INDEX events_device_seq ON events (device_id, seq)")
         await con.execute("CREATE INDEX events_type_ts ON events (type, ts_ms)")
         await con.execute("CREATE INDEX events_office_ts ON events (office_id, ts_ms)")
-        await con.execute("ALTER TABLE rating_rollups DISABLE TRIGGER rating_office_days_sync")
+        triggers = ["rating_office_days_sync", *AGENCY_HOUR_ROLLUP_TRIGGER_NAMES["postgres"]]
+        for name in triggers:
+            await con.execute(f"ALTER TABLE rating_rollups DISABLE TRIGGER {name}")
         await con.execute(ROLLUP_SQL)
         await con.execute(OFFICE_DAY_FILL)
-        await con.execute("ALTER TABLE rating_rollups ENABLE TRIGGER rating_office_days_sync")
+        await con.execute(OFFICE_WEEK_FILL)
+        await con.execute(AGENCY_HOUR_FILL)
+        for name in triggers:
+            await con.execute(f"ALTER TABLE rating_rollups ENABLE TRIGGER {name}")
         await con.execute("VACUUM ANALYZE")
     finally:
         await con.close()
@@ -244,8 +269,8 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
 
     token = asyncio.run(schema())
     t0 = time.perf_counter()
-    if args.reuse:
-        pass  # a database an earlier run generated (--sqlite-file)
+    if args.reuse and asyncio.run(_has_events(settings)):
+        pass  # a database an earlier run generated (--sqlite-file / --postgres-url)
     elif db.startswith("postgresql://"):
         asyncio.run(_postgres_generate(db, args.ratings, args.offices))
     else:
@@ -267,6 +292,8 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
         f"generated in {built:.0f} s"
     ]
     print(out[0], flush=True)
+    if args.generate_only:
+        return out
 
     # The last 30 days of the generated year (Thai dates).
     end_day = START_MS + WEEKS * 7 * DAY_MS
@@ -373,6 +400,14 @@ def run_backend(db: str, label: str, args: argparse.Namespace) -> list[str]:
     return out + lines
 
 
+async def _has_events(settings: Settings) -> bool:
+    driver = await open_driver(settings, run_migrations=False)
+    try:
+        return await driver.fetchval("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) e") > 0
+    finally:
+        await driver.close()
+
+
 async def _admin(sql: str) -> None:
     con = await asyncpg.connect(ADMIN_URL, timeout=10)
     try:
@@ -391,9 +426,14 @@ def main() -> int:
     parser.add_argument(
         "--heavy-queries", type=int, default=20, help="runs of the all-office heatmap"
     )
-    parser.add_argument("--sqlite-file", help="reuse a SQLite database an earlier run generated")
-    parser.add_argument("--postgres-url", help="reuse a PostgreSQL database an earlier run made")
+    parser.add_argument("--sqlite-file", help="a kept SQLite file: generated if new, else reused")
+    parser.add_argument(
+        "--postgres-url", help="a kept PostgreSQL database: generated if empty, else reused"
+    )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--generate-only", action="store_true", help="generate (or migrate) and stop, no timing"
+    )
     args = parser.parse_args()
     args.reuse = bool(args.sqlite_file or args.postgres_url)
     if args.reuse:
