@@ -9,7 +9,7 @@ trigger on the same ``rating_office_days`` row. Measured on PostgreSQL with 2,00
 (20 devices): 6,200 events/s with the old path, 9,800 without migration 9's trigger and index,
 42,000 without any rollup (``collector/README.md``, "Ingest throughput").
 
-The result is the same as ``collector.analytics.rollups.stamp_and_roll_up``: each new event gets
+The result is the same as the stamp-then-roll-up path it replaced: each new event gets
 the office and counter label its device has *now* (NULL office for an unknown device, ``''`` in
 the rollup), and each new rating is counted once. New rows are told from redelivered duplicates
 by a random mark written with the insert (a duplicate keeps the mark of its first commit); on

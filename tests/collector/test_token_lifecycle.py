@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,12 +75,15 @@ async def test_create_use_list_revoke_and_expire(tmp_path: Path) -> None:
     assert token_id not in cli(db, "list").stdout
     assert _row(cli(db, "list", "--all").stdout, token_id)[2] == "revoked"
 
-    short = cli(db, "create", "--role", "ops", "--name", "brief", "--expires-days", "0.00002")
-    short_token = short.stdout.strip()  # lives ~1.7 s
+    # Lives ~8.6 s: long enough for the app to start and answer once on a loaded machine (a
+    # 1.7 s token expired before the first request in a clean-clone run at load 11).
+    created_at = time.monotonic()
+    short = cli(db, "create", "--role", "ops", "--name", "brief", "--expires-days", "0.0001")
+    short_token = short.stdout.strip()
     short_auth = {"Authorization": f"Bearer {short_token}"}
     async with collector_app(db) as client:
         assert (await client.get("/api/v1/audit", headers=short_auth)).status_code == 200
-        await asyncio.sleep(2.0)  # past its expiry
+        await asyncio.sleep(max(0.0, created_at + 0.0001 * 86400 + 0.5 - time.monotonic()))
         r = await client.get("/api/v1/audit", headers=short_auth)
         assert (r.status_code, "expired" in r.json()["error"]) == (401, True)
         audit = (await client.get("/api/v1/audit", headers=short_auth)).status_code

@@ -43,7 +43,7 @@ def test_fleet_publishes_realistic_traffic_survives_an_outage_and_stops_cleanly(
             collector_url=collector.url,
             token=OPS_TOKEN,
             outage_after_s=1.0,
-            outage_for_s=5.0,
+            outage_for_s=8.0,
             fault_after_s=1.5,
             fault_for_s=7.0,
         )
@@ -61,9 +61,12 @@ def test_fleet_publishes_realistic_traffic_survives_an_outage_and_stops_cleanly(
         )
         driver.start()
         collector.wait_until("the uplink cut", lambda: not cut.online, timeout_s=10)
-        depth = cut.agent.outbox.depth
+        seq = cut.agent.outbox.last_seq
         cut.press(2)  # a walk-up rating while the counter is offline
-        assert cut.agent.outbox.depth == depth + 1, "the rating waits in the outbox"
+        # It takes the next seq in the durable outbox at once; its delivery after the outage is
+        # checked below (acked_seq == last_seq). Depth is not compared: on a loaded machine the
+        # cut may be seen so late that the counter is back and the rating acked before the read.
+        assert cut.agent.outbox.last_seq == seq + 1, "the rating is written to the outbox"
         collector.wait_until("back online", lambda: cut.online, timeout_s=15)
         driver.join(timeout=30)
         assert not driver.is_alive()
