@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent import wire
 from agent.config import LocationSettings
 from agent.location import Fix, LocationTracker
 from collector.pins import Fix as StoredFix
@@ -44,8 +45,10 @@ async def test_one_counter_office_gets_its_gps_pin_from_the_first_consolidated_f
     await register(api)
     clock = FakeClock()
 
-    def publish(body: LocationBody) -> bool:
-        message = Location(v=1, id=new_message_id(), device=DEV, ts=now(), body=body)
+    def publish(body: wire.LocationBody) -> bool:
+        # The agent builds plain bodies (agent/wire.py); the peer sends them as the model would.
+        wire_body = LocationBody.model_validate(wire.body_dict(body))
+        message = Location(v=1, id=new_message_id(), device=DEV, ts=now(), body=wire_body)
         peer.publish(DEV, Channel.LOCATION, encode(message), retain=True)
         return True
 

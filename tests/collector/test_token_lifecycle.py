@@ -77,8 +77,8 @@ async def test_create_use_list_revoke_and_expire(tmp_path: Path) -> None:
 
     # Lives ~8.6 s: long enough for the app to start and answer once on a loaded machine (a
     # 1.7 s token expired before the first request in a clean-clone run at load 11).
-    created_at = time.monotonic()
     short = cli(db, "create", "--role", "ops", "--name", "brief", "--expires-days", "0.0001")
+    created_at = time.monotonic()  # the CLI set the expiry before it returned
     short_token = short.stdout.strip()
     short_auth = {"Authorization": f"Bearer {short_token}"}
     async with collector_app(db) as client:
