@@ -25,6 +25,7 @@ from typing import Any
 
 from collector.records import EventRow
 from collector.storage.driver import Tx
+from collector.storage.report_row_locks import lock_report_rows
 
 HOUR_MS = 3_600_000
 _CHUNK = 500  # ids per statement: well under SQLite's and PostgreSQL's parameter limits
@@ -103,9 +104,11 @@ def rollup_rows(
     return [(*key, n, labels[key]) for key, n in sums.items()]
 
 
-async def write_events(tx: Tx, events: Sequence[EventRow]) -> int:
+async def write_events(tx: Tx, events: Sequence[EventRow], *, row_locks: bool = False) -> int:
     """Insert ``events`` (deduplicated by id, the first of a batch wins) with their office,
-    counter label and mark; roll up the new ratings; return how many were new."""
+    counter label and mark; roll up the new ratings; return how many were new. ``row_locks``
+    (PostgreSQL): lock the report rows first, in the order every writer uses
+    (:mod:`collector.storage.report_row_locks`)."""
     if not events:
         return 0
     placements = await _placements(tx, sorted({e.device_id for e in events}))
@@ -120,5 +123,8 @@ async def write_events(tx: Tx, events: Sequence[EventRow]) -> int:
     else:  # redelivered duplicates among them: only the rows with this mark are new
         new_ids = await _new_ids(tx, list(first), mark)
         new = [e for e in first.values() if e.id in new_ids]
-    await tx.executemany(ROLLUP_UPSERT, rollup_rows(new, placements))
+    rollups = rollup_rows(new, placements)
+    if row_locks:
+        await lock_report_rows(tx, rollups)
+    await tx.executemany(ROLLUP_UPSERT, rollups)
     return stored

@@ -23,8 +23,8 @@ the rows for 30 days and far fewer for longer periods.
 
 from __future__ import annotations
 
-_DAY = "(({r}.hour_ms + 25200000) / 86400000)"
-_HOUR = "((({r}.hour_ms + 25200000) / 3600000) % 24)"
+THAI_DAY = "(({r}.hour_ms + 25200000) / 86400000)"
+THAI_HOUR = "((({r}.hour_ms + 25200000) / 3600000) % 24)"
 _VALUE = "(1 + 4.0 * ({r}.score - 1) / ({r}.scale - 1))"
 _UPSERT = (
     " ON CONFLICT (agency_id, day, hour) DO UPDATE SET n = rating_agency_hours.n + excluded.n, "
@@ -32,7 +32,7 @@ _UPSERT = (
     "verified = rating_agency_hours.verified + excluded.verified"
 )
 _INTO = "INSERT INTO rating_agency_hours (agency_id, day, hour, n, total, verified) "
-_WEEK = "(({r}.hour_ms + 25200000) / 86400000 + 3) / 7"  # Thai week, Monday first
+THAI_WEEK = "(({r}.hour_ms + 25200000) / 86400000 + 3) / 7"  # Thai week, Monday first
 _WEEK_UPSERT = (
     " ON CONFLICT (office_id, week) DO UPDATE SET n = rating_office_weeks.n + excluded.n, "
     "total = rating_office_weeks.total + excluded.total, "
@@ -43,7 +43,7 @@ _WEEK_UPSERT = (
 def _rollup(r: str, n: str) -> str:
     """Add ``n`` ratings of rollup row ``r`` (new/old) to its office's agency; ``n`` is an SQL
     expression (``new.n``, ``-old.n``, ``new.n - old.n``)."""
-    day, hour, value = _DAY.format(r=r), _HOUR.format(r=r), _VALUE.format(r=r)
+    day, hour, value = THAI_DAY.format(r=r), THAI_HOUR.format(r=r), _VALUE.format(r=r)
     return (
         f"{_INTO}SELECT coalesce(o.agency_id, ''), {day}, {hour}, {n}, ({n}) * {value}, "  # noqa: S608
         f"CASE WHEN {r}.verified = 1 THEN {n} ELSE 0 END "
@@ -54,7 +54,7 @@ def _rollup(r: str, n: str) -> str:
 def _week(r: str, n: str) -> str:
     """Add ``n`` ratings of rollup row ``r`` to its office's Thai week (any office id, as
     ``rating_office_days`` does)."""
-    week, value = _WEEK.format(r=r), _VALUE.format(r=r)
+    week, value = THAI_WEEK.format(r=r), _VALUE.format(r=r)
     return (
         "INSERT INTO rating_office_weeks (office_id, week, n, total, verified) VALUES "  # noqa: S608
         f"({r}.office_id, {week}, {n}, ({n}) * {value}, "
@@ -68,7 +68,7 @@ def _both(r: str, n: str) -> str:
 
 def _office(o: str, sign: str) -> str:
     """Add (``+``) or take away (``-``) every rollup of office ``o`` (new/old) to its agency."""
-    day, hour, value = _DAY.format(r="r"), _HOUR.format(r="r"), _VALUE.format(r="r")
+    day, hour, value = THAI_DAY.format(r="r"), THAI_HOUR.format(r="r"), _VALUE.format(r="r")
     return (
         f"{_INTO}SELECT coalesce({o}.agency_id, ''), {day}, {hour}, {sign}sum(r.n), "  # noqa: S608
         f"{sign}sum(r.n * {value}), {sign}sum(CASE WHEN r.verified = 1 THEN r.n ELSE 0 END) "
@@ -165,7 +165,11 @@ _OFFICE_TRIGGERS: list[str | dict[str, str]] = [
     },
 ]
 
-_FILL_DAY, _FILL_HOUR, _FILL_VALUE = _DAY.format(r="r"), _HOUR.format(r="r"), _VALUE.format(r="r")
+_FILL_DAY, _FILL_HOUR, _FILL_VALUE = (
+    THAI_DAY.format(r="r"),
+    THAI_HOUR.format(r="r"),
+    _VALUE.format(r="r"),
+)
 OFFICE_WEEK_FILL = (
     "INSERT INTO rating_office_weeks (office_id, week, n, total, verified) "
     "SELECT office_id, (day + 3) / 7, sum(n), sum(total), sum(verified) FROM rating_office_days "

@@ -196,7 +196,11 @@ async def write_batch(
     result = BatchResult()
     async with driver.transaction() as tx:
         refused_ids = await _write_seq(tx, batch, result, driver, limits)
-        result.stored = await write_events(tx, [e for e in batch.events if e.id not in refused_ids])
+        result.stored = await write_events(
+            tx,
+            [e for e in batch.events if e.id not in refused_ids],
+            row_locks=driver.dialect == "postgres",
+        )
         result.duplicates = len(batch.events) - len(refused_ids) - result.stored
         result.dead_lettered, suppressed = await write_dead_letters(
             tx, [*batch.dead_letters, *result.refused_letters], limits, _now_ms()
