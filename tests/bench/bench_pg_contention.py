@@ -17,11 +17,11 @@ Two mixes:
   (a quiet stream, 50 ms windows: concurrent batches mostly hold different devices).
 
 Measured per run (``--rounds`` rounds of 1, 2, 4 writers): events/s (beside the same round's
-1-writer baseline); the share of the writers'
-time spent waiting for a lock (their backends' ``pg_stat_activity.wait_event_type = 'Lock'``,
-sampled every ``--sample-ms`` from another connection); deadlocks (``pg_stat_database.deadlocks``
-after minus before); retries and errors; and a check that every event is stored once and the
-rollup, office-day, agency-hour and office-week sums equal the ratings sent.
+1-writer baseline); the share of the writers' time spent waiting for a lock (their backends'
+``pg_stat_activity.wait_event_type = 'Lock'``, sampled every ``--sample-ms`` from another
+connection); deadlocks (``pg_stat_database.deadlocks`` after minus before); retries and errors;
+and a check that every event is stored once and the rollup, office-day, agency-hour and
+office-week sums equal the ratings sent. Exits 1 if an error escaped or a sum is wrong.
 
     flock /work/wt/quiet.lock .venv/bin/python tests/bench/bench_pg_contention.py
         [--writers 1 2 4] [--events 20000] [--devices 20] [--batch 500]
@@ -117,8 +117,7 @@ def _streams(mix: Mix, writers: int, rng: random.Random) -> list[list[IngestBatc
     seqs = [0] * mix.devices
     dealt: list[list[RawMessage]] = [[] for _ in range(writers)]
     for n in range(mix.events):
-        i = rng.randrange(mix.devices)  # random, not n % devices: that would deal each
-        # writer a fixed subset of the devices when the counts share a factor
+        i = rng.randrange(mix.devices)  # n % devices would give each writer its own devices
         seqs[i] += 1
         ts = first_hour + rng.randrange(mix.hours * HOUR_MS)
         scale = rng.choice((3, 5))
