@@ -3,7 +3,7 @@
 A private PostgreSQL 15 primary and hot standby (``tests/fixtures/pg_standby.py``), a private
 Mosquitto, a writer collector on the primary and a ``CF_ROLE=reader`` collector on the standby.
 One publisher sends N QoS 1 ratings from 20 devices as fast as it can; while the writer ingests
-them, one thread samples the replay lag every ~0.2 s (bytes: ``pg_wal_lsn_diff`` of the primary's
+them, one thread samples the replay lag every ~0.05 s (bytes: ``pg_wal_lsn_diff`` of the primary's
 current LSN and the standby's replay LSN; seconds: the time until a marker row committed on the
 primary is visible on the standby) and another asks the read API (the fleet view of one device,
 ``GET /api/v1/devices/{id}``, rotating over the 20) of the reader and of the writer in turn, the
@@ -68,7 +68,7 @@ def sample_lag(pair: StandbyPair, samples: Samples, stop: threading.Event) -> No
                 return
             time.sleep(0.002)
         samples.lag_s.append(time.perf_counter() - start)
-        stop.wait(0.2)
+        stop.wait(0.05)
 
 
 def read_load(urls: dict[str, str], samples: Samples, stop: threading.Event, pause: float) -> None:
@@ -269,7 +269,7 @@ def main() -> int:
     parser.add_argument(
         "--read-pause",
         type=float,
-        default=0.02,
+        default=0.01,
         help="seconds between rounds of reads during ingest",
     )
     args = parser.parse_args()
