@@ -33,6 +33,7 @@ from tests.bench.ingest.measure import REPO, RowCounter, log
 from tests.bench.ingest.roles import device_ids
 from tests.fixtures.broker import MosquittoBroker
 from tests.fixtures.collector_process import OPS_TOKEN, CollectorProcess
+from tests.fixtures.pg_cluster import PgClusterError
 from tests.fixtures.pg_standby import StandbyPair, standby_pair
 from tests.fixtures.ports import free_port
 
@@ -273,9 +274,13 @@ def main() -> int:
         help="seconds between rounds of reads during ingest",
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-replica-") as tmp, standby_pair() as pair:
-        log(f"primary :{pair.primary.port}, standby :{pair.standby.port}")
-        run(pair, Path(tmp), args.events, args.read_pause)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-replica-") as tmp, standby_pair() as pair:
+            log(f"primary :{pair.primary.port}, standby :{pair.standby.port}")
+            run(pair, Path(tmp), args.events, args.read_pause)
+    except PgClusterError as exc:
+        print(f"bench_replica: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
