@@ -196,12 +196,6 @@ async def write_batch(
     result = BatchResult()
     async with driver.transaction() as tx:
         refused_ids = await _write_seq(tx, batch, result, driver, limits)
-        result.stored = await write_events(
-            tx,
-            [e for e in batch.events if e.id not in refused_ids],
-            row_locks=driver.dialect == "postgres",
-        )
-        result.duplicates = len(batch.events) - len(refused_ids) - result.stored
         result.dead_lettered, suppressed = await write_dead_letters(
             tx, [*batch.dead_letters, *result.refused_letters], limits, _now_ms()
         )
@@ -255,4 +249,12 @@ async def write_batch(
                     for r in batch.command_results
                 ],
             )
+        # Last: the rollups lock report rows every writer of the same office or agency-hour
+        # needs (collector/storage/report_row_locks.py), held only for these and the commit.
+        result.stored = await write_events(
+            tx,
+            [e for e in batch.events if e.id not in refused_ids],
+            row_locks=driver.dialect == "postgres",
+        )
+        result.duplicates = len(batch.events) - len(refused_ids) - result.stored
     return result
