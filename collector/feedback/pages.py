@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from collector.accounts.context import client_address
 from collector.accounts.pages import csrf_ok, page_principal
 from collector.accounts.principal import PersonRole, Principal
-from collector.analytics.filters import date_range
+from collector.analytics.filters import page_date_range
 from collector.api.deps import DriverDep
 from collector.cases.model import CATEGORIES, STATES
 from collector.feedback import keys as qr_keys
@@ -214,12 +214,7 @@ async def _manage(
 ) -> Response:
     office_id = office["office_id"]
     q = request.query_params
-    try:
-        period = date_range(q.get("from") or None, q.get("to") or None)
-    except HTTPException as exc:
-        detail = str(exc.detail)
-        errors[detail.split(":", 1)[0]] = detail
-        period = date_range(None, None)
+    period = page_date_range(q, errors)
     category = q.get("category") if q.get("category") in CATEGORIES else None
     status = q.get("status") if q.get("status") in (*STATES, "none") else None
     channel = "web" if q.get("channel") == "web" else None
