@@ -4,14 +4,16 @@ A reader opens the database without running migrations (a hot standby refuses ev
 primary's collectors run them, or ``python -m collector migrate``), starts no MQTT subscriber, no
 day-key delivery, no complaint forwarder and no alert task, records no token use, and answers
 every write request 503 naming the mode (``api/read_only.py``). What it reads lags the primary by
-the replica's replay delay.
+the replica's replay delay; ``/readyz`` of a reader says how far (:func:`replica_status`).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from collector.errors import ConfigError
+from collector.fleet import iso
 from collector.storage import Driver
 from collector.storage.schema import MIGRATIONS, schema_version
 
@@ -44,3 +46,32 @@ async def check_reader_schema(driver: Driver) -> None:
         "no background writers; writes answered 503)",
         found,
     )
+
+
+# Functions any role may call on a standby; pg_stat_wal_receiver shows its pid to any role (the
+# status column only to pg_read_all_stats), so "a WAL receiver runs" needs no extra grant.
+_REPLICA_SQL = (
+    "SELECT pg_is_in_recovery() AS in_recovery, "
+    "EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL) AS wal_receiver, "
+    "CAST(extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000 AS BIGINT) AS replayed_ms, "
+    "CAST(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS DOUBLE PRECISION) "
+    "AS replay_age_s"
+)
+
+
+async def replica_status(driver: Driver) -> dict[str, Any] | None:
+    """What a reader can tell of its standby: still in recovery (a hot standby), whether a WAL
+    receiver runs (False: the primary is gone or unreachable, reads are stale), when the last
+    replayed transaction committed on the primary and how long ago (grows on an idle primary
+    too). None on SQLite (no replica)."""
+    if driver.dialect != "postgres":
+        return None
+    row = (await driver.fetch(_REPLICA_SQL))[0]
+    replayed_ms = row["replayed_ms"]
+    age = row["replay_age_s"]
+    return {
+        "in_recovery": bool(row["in_recovery"]),
+        "wal_receiver": bool(row["wal_receiver"]),
+        "last_replayed_commit": iso(int(replayed_ms)) if replayed_ms is not None else None,
+        "replay_age_s": round(float(age), 3) if age is not None else None,
+    }

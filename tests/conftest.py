@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.pcsc",
     "tests.fixtures.gps",
     "tests.fixtures.postgres",
+    "tests.fixtures.pg_standby",
     "tests.fixtures.smtp",
     "tests.fixtures.centre",
     "tests.fixtures.webhook",

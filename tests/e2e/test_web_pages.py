@@ -33,7 +33,8 @@ from tests.e2e.web_system import (
     simulate,
     wait_ingested,
 )
-from tests.fixtures.broker import MosquittoBroker, free_port
+from tests.fixtures.broker import MosquittoBroker
+from tests.fixtures.ports import free_port
 
 SHOTS = ARTIFACTS_DIR / "web"
 

@@ -15,6 +15,7 @@ from collector.api.deps import CollectorDep, FleetDep
 from collector.fleet import ALERT_KINDS, compute_alerts
 from collector.fleet_gauges import fleet_gauges
 from collector.rating_gauges import rating_gauges
+from collector.reader_mode import replica_status
 
 router = APIRouter(tags=["health"])
 
@@ -28,10 +29,10 @@ async def healthz() -> dict[str, str]:
 async def readyz(collector: CollectorDep) -> JSONResponse:
     checks = await collector.readiness()
     ready = all(checks.values())
-    return JSONResponse(
-        status_code=200 if ready else 503,
-        content={"status": "ready" if ready else "not ready", "checks": checks},
-    )
+    content: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if collector.settings.reader and checks["database"]:  # stale reads are still served
+        content["replica"] = await replica_status(collector.driver)
+    return JSONResponse(status_code=200 if ready else 503, content=content)
 
 
 @router.get(
