@@ -10,23 +10,14 @@ The collector weighs such a fix as ``samples`` fixes (collector/pins.py).
 
 from __future__ import annotations
 
-import math
 import statistics
 from typing import TYPE_CHECKING
 
+from agent.geo import distance_m
 from agent.wire import LocationBody
 
 if TYPE_CHECKING:
     from agent.location import Fix
-
-EARTH_RADIUS_M = 6_371_000.0
-
-
-def _distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 class FixSampler:
@@ -52,7 +43,7 @@ class FixSampler:
         fixes = self.fixes
         lat = statistics.median(f.lat for f in fixes)
         lon = statistics.median(f.lon for f in fixes)
-        dists = sorted(_distance_m(lat, lon, f.lat, f.lon) for f in fixes)
+        dists = sorted(distance_m(lat, lon, f.lat, f.lon) for f in fixes)
         spread = round(dists[min(len(dists) - 1, int(0.68 * len(dists)))], 1)
         hdops = [f.hdop for f in fixes if f.hdop is not None]
         sats = [f.sats for f in fixes if f.sats is not None]

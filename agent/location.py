@@ -26,13 +26,13 @@ from typing import Literal, Protocol
 from agent.clock import Clock
 from agent.config import LocationSettings
 from agent.fix_sampler import FixSampler
+from agent.geo import distance_m
 from agent.wire import LocationBody, body_dict
 from protocols.errors import ProtocolError
 
 _LOGGER = logging.getLogger(__name__)
 
 GpsStatus = Literal["fix", "nofix", "absent"]
-EARTH_RADIUS_M = 6_371_000.0
 FIX_STALE_S = 60.0
 """A fix older than this no longer counts as the current position (gpsd reports every second)."""
 
@@ -57,14 +57,6 @@ class LocationSource(Protocol):
     def start(self, listener: FixListener) -> None: ...
 
     def stop(self) -> None: ...
-
-
-def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 class LocationTracker:

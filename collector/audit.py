@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from collector.sql_conditions import given_conditions
 from collector.storage import Driver, Tx
 
 
@@ -67,15 +68,8 @@ async def entries(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Audit rows, newest first, optionally of one entity kind and/or one record."""
-    sql = "SELECT * FROM audit_log WHERE 1 = 1"
-    args: list[Any] = []
-    if entity is not None:
-        sql += " AND entity = ?"
-        args.append(entity)
-    if entity_id is not None:
-        sql += " AND entity_id = ?"
-        args.append(entity_id)
-    sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+    where, args = given_conditions(("entity = ?", entity), ("entity_id = ?", entity_id))
+    sql = f"SELECT * FROM audit_log WHERE 1 = 1{where} ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
     rows = await driver.fetch(sql, *args, limit, offset)
     return [
         {

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import random
 
-from agent.location import EARTH_RADIUS_M, FixListener, GpsStatus
+from agent.geo import EARTH_RADIUS_M
 from agent.location import Fix as GpsFix
+from agent.location import FixListener, GpsStatus
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

@@ -37,17 +37,35 @@ def csrf_ok(request: Request, principal: Principal | None, presented: str) -> bo
     return token_matches(expected, presented)
 
 
-def refused(request: Request, template: str, ctx: AccountContext, **extra: Any) -> Response:
-    """The form again with the CSRF message, 403: nothing was done."""
+def csrf_refusal(
+    request: Request,
+    template: str,
+    *,
+    principal: Principal | None = None,
+    secure: bool = False,
+    **extra: Any,
+) -> Response:
+    """The page again with the CSRF message, 403: nothing was done."""
     msg = page_strings(lang_of(request))["err_csrf"]
     return render(
         request,
         template,
+        principal=principal,
         status=403,
-        secure=ctx.settings.cookie_secure,
+        secure=secure,
         errors={"_form": msg},
         **extra,
     )
+
+
+def refused(request: Request, template: str, ctx: AccountContext, **extra: Any) -> Response:
+    """An anonymous form again with the CSRF message, 403: nothing was done."""
+    return csrf_refusal(request, template, secure=ctx.settings.cookie_secure, **extra)
+
+
+def required_errors(lang: str, **values: str) -> dict[str, str]:
+    """The "required" message for each of the form's ``values`` left empty, by field."""
+    return {field: field_error(lang, "err_required", field) for field, v in values.items() if not v}
 
 
 def safe_next(value: str) -> str:
@@ -90,11 +108,7 @@ async def login(
     extra: dict[str, Any] = {"next_path": safe_next(next), "values": values}
     if not csrf_ok(request, None, csrf_token):
         return refused(request, "login.html", ctx, **extra)
-    errors = {
-        f: field_error(lang, "err_required", f)
-        for f, v in (("email", email), ("password", password))
-        if not v
-    }
+    errors = required_errors(lang, email=email, password=password)
     if errors:
         return render(request, "login.html", status=422, errors=errors, **extra)
     outcome = await authenticate(driver, ctx, email, password, client_address(request))
@@ -128,14 +142,8 @@ async def logout(
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     if not csrf_ok(request, principal, csrf_token):
-        return render(
-            request,
-            "account.html",
-            principal=principal,
-            status=403,
-            errors={"_form": page_strings(lang_of(request))["err_csrf"]},
-            agency_name=None,
-            offices=[],
+        return csrf_refusal(
+            request, "account.html", principal=principal, agency_name=None, offices=[]
         )
     await close_session(driver, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login?out=1", status_code=303)
@@ -186,8 +194,8 @@ async def forgot(
     values = {"email": email}
     if not csrf_ok(request, None, csrf_token):
         return refused(request, "forgot.html", ctx, values=values)
-    if not email.strip():
-        errors = {"email": field_error(lang, "err_required", "email")}
+    errors = required_errors(lang, email=email.strip())
+    if errors:
         return render(request, "forgot.html", status=422, errors=errors, values=values)
     if not await ctx.limiter.form_allowed("reset", client_address(request)):
         return render(request, "forgot.html", status=429, errors={"_form": s["err_too_many"]})
@@ -226,10 +234,8 @@ async def set_post(
     lang = lang_of(request)
     if not csrf_ok(request, None, csrf_token):
         return refused(request, "set_password.html", ctx, link_ok=True)
-    errors: dict[str, str] = {}
-    if not password:
-        errors["password"] = field_error(lang, "err_required", "password")
-    elif password != password2:
+    errors = required_errors(lang, password=password)
+    if not errors and password != password2:
         errors["password2"] = field_error(lang, "err_password_mismatch", "password2")
     if not errors:
         try:

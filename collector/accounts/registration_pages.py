@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from collector.accounts.context import AccountContext, client_address, get_context
 from collector.accounts.form_errors import field_errors
 from collector.accounts.mailer import MailError
-from collector.accounts.pages import csrf_ok, page_principal, refused
+from collector.accounts.pages import csrf_ok, csrf_refusal, page_principal, refused
 from collector.accounts.people import AccountError
 from collector.accounts.principal import PersonRole
 from collector.accounts.registration import (
@@ -174,14 +174,7 @@ async def decide(
         "agencies": {a["agency_id"]: a for a in await _agencies(driver)},
     }
     if not csrf_ok(request, principal, csrf_token):
-        return render(
-            request,
-            "ops_registrations.html",
-            principal=principal,
-            status=403,
-            errors={"_form": s["err_csrf"]},
-            **page,
-        )
+        return csrf_refusal(request, "ops_registrations.html", principal=principal, **page)
     problem = await _apply(
         driver, ctx, registration_id, decision, by=principal.person_id or "", reason=reason
     )

@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collector.part_settings import PartSettings, PublicUrl
 
 
-class AccountSettings(BaseSettings):
+class AccountSettings(PartSettings):
     """Each field is one ``CF_<NAME>`` variable."""
 
-    model_config = SettingsConfigDict(env_prefix="CF_", extra="ignore", frozen=True)
-
-    public_url: str = Field(
+    public_url: PublicUrl = Field(
         "http://127.0.0.1:8080",
         description="the address people open; links in emails start with it",
     )
@@ -72,10 +71,3 @@ class AccountSettings(BaseSettings):
             if parsed.year > 2400:
                 raise ValueError("a Buddhist-era year? use the Gregorian year (BE - 543)")
         return value
-
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from collector.accounts.form_errors import field_errors
-from collector.accounts.pages import csrf_ok, page_principal
+from collector.accounts.pages import csrf_ok, csrf_refusal, page_principal
 from collector.accounts.principal import PersonRole, Principal
 from collector.accounts.render import field_error, lang_of, page_strings, render
 from collector.accounts.survey import (
@@ -158,15 +158,8 @@ async def survey_post(request: Request, driver: DriverDep, office_id: OfficePath
     answers_in, raw, errors = _parse(form, lang)
     survey = await survey_of(driver, office_id)
     if not csrf_ok(request, principal, str(form.get("csrf_token", ""))):
-        errors = {"_form": page_strings(lang)["err_csrf"]}
-        return render(
-            request,
-            "survey.html",
-            principal=principal,
-            status=403,
-            errors=errors,
-            **_page(office, survey, raw),
-        )
+        page = _page(office, survey, raw)
+        return csrf_refusal(request, "survey.html", principal=principal, **page)
     status = SUBMITTED if form.get("action") == "submit" else DRAFT
     answers: SurveyAnswers | None = None
     if not errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
@@ -64,6 +64,29 @@ async def report_offices(
     }
 
 
+class ReportScope(NamedTuple):
+    """What a report covers: the offices ({office_id: Thai name}), the period, and k."""
+
+    offices: dict[str, str]
+    period: DateRange
+    k: int
+
+
+async def report_scope(
+    driver: Driver,
+    principal: Principal,
+    ctx: AccountContext,
+    office_id: str | None,
+    *,
+    from_: str | None,
+    to: str | None,
+) -> ReportScope:
+    """The offices (404 outside the caller's scope), the period of ``from_`` and ``to`` (Thai
+    dates; 422 when wrong), and the k-anonymity threshold of a report."""
+    offices = await report_offices(driver, principal, office_id)
+    return ReportScope(offices, date_range(from_, to), ctx.settings.k_anonymity)
+
+
 def report_filters(
     report: str, office_id: str | None, period: DateRange, k: int
 ) -> list[tuple[str, Any]]:
@@ -87,9 +110,7 @@ async def get_heatmap(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> JSONResponse:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     cells = heatmap(await heatmap_rows(driver, offices, period), k)
     return JSONResponse(
         {"filters": dict(report_filters("heatmap", office_id, period, k)), "k": k, "cells": cells}
@@ -106,14 +127,11 @@ async def get_ranking(
 ) -> JSONResponse:
     """Returned as a ``JSONResponse``: the report is plain JSON values already, and FastAPI's
     generic encoder walking 2,000 offices cost more than the query and the ranking together."""
-    offices = await report_offices(driver, principal, None)
-    period = date_range(from_, to)
-    s = ctx.settings
-    report = ranking(
-        await office_rows(driver, offices, period), offices, s.k_anonymity, s.ranking_prior_weight
-    )
-    filters = dict(report_filters("ranking", None, period, s.k_anonymity))
-    return JSONResponse({"filters": filters, "k": s.k_anonymity, **report})
+    offices, period, k = await report_scope(driver, principal, ctx, None, from_=from_, to=to)
+    rows = await office_rows(driver, offices, period)
+    report = ranking(rows, offices, k, ctx.settings.ranking_prior_weight)
+    filters = dict(report_filters("ranking", None, period, k))
+    return JSONResponse({"filters": filters, "k": k, **report})
 
 
 @router.get("/trend", summary="Ratings, mean and verified share per day, week or month")
@@ -127,9 +145,7 @@ async def get_trend(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     points = trend(await day_rows(driver, offices, period), grain, k)
     filters = dict(report_filters("trend", office_id, period, k))
     return {"filters": {**filters, "grain": grain}, "k": k, "points": points}
@@ -145,9 +161,7 @@ async def get_distribution(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     items = distribution(await score_rows(driver, offices, period), k)
     return {
         "filters": dict(report_filters("distribution", office_id, period, k)),
@@ -166,9 +180,7 @@ async def get_sessions(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     report = await session_report(driver, sorted(offices), period, k)
     return {"filters": dict(report_filters("sessions", office_id, period, k)), "k": k, **report}
 
@@ -188,12 +200,9 @@ async def export(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: DateQuery = None,
 ) -> Response:
-    s = ctx.settings
     if report == "ranking":
         office_id = None
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = s.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     table: Table
     if report in MANAGER_REPORTS:
         table = await manager_table(driver, report, offices, period, grain=grain, k=k)  # type: ignore[arg-type]
@@ -205,7 +214,7 @@ async def export(
         table = distribution_table(distribution(await score_rows(driver, offices, period), k))
     else:
         rows = await office_rows(driver, offices, period)
-        table = ranking_table(ranking(rows, offices, k, s.ranking_prior_weight))
+        table = ranking_table(ranking(rows, offices, k, ctx.settings.ranking_prior_weight))
     filters = report_filters(report, office_id, period, k)
     if report in ("trend", "zero-copy"):
         filters.append(("grain", grain))

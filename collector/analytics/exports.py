@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,46 +16,34 @@ from openpyxl import Workbook
 Table = tuple[list[str], list[list[Any]]]
 
 
-def heatmap_table(cells: list[dict[str, Any]]) -> Table:
-    header = ["weekday", "hour", "n", "mean", "suppressed"]
-    rows = [
-        [c["weekday"], c["hour"], c["n"], c["mean"], "yes" if c["suppressed"] else ""]
-        for c in cells
+def suppressed_cell(suppressed: bool) -> str:
+    """The ``suppressed`` column: ``yes``, or empty where the figures are shown."""
+    return "yes" if suppressed else ""
+
+
+def projection(items: Iterable[Mapping[str, Any]], header: list[str]) -> Table:
+    """One row per item with its value for each column of ``header`` (a key of the item)."""
+    return header, [
+        [suppressed_cell(item[key]) if key == "suppressed" else item[key] for key in header]
+        for item in items
     ]
-    return header, rows
+
+
+def heatmap_table(cells: list[dict[str, Any]]) -> Table:
+    return projection(cells, ["weekday", "hour", "n", "mean", "suppressed"])
 
 
 def ranking_table(report: dict[str, Any]) -> Table:
     header = ["rank", "office_id", "name", "n", "mean", "verified_share", "score", "suppressed"]
-    rows = [
-        [
-            o.get("rank"),
-            o["office_id"],
-            o["name"],
-            o["n"],
-            o["mean"],
-            o["verified_share"],
-            o["score"],
-            "yes" if o["suppressed"] else "",
-        ]
-        for o in report["offices"]
-    ]
-    return header, rows
+    return projection(report["offices"], header)
 
 
 def trend_table(points: list[dict[str, Any]]) -> Table:
-    header = ["period", "n", "mean", "verified_share", "suppressed"]
-    rows = [
-        [p["period"], p["n"], p["mean"], p["verified_share"], "yes" if p["suppressed"] else ""]
-        for p in points
-    ]
-    return header, rows
+    return projection(points, ["period", "n", "mean", "verified_share", "suppressed"])
 
 
 def distribution_table(items: list[dict[str, Any]]) -> Table:
-    header = ["scale", "score", "n", "suppressed"]
-    rows = [[i["scale"], i["score"], i["n"], "yes" if i["suppressed"] else ""] for i in items]
-    return header, rows
+    return projection(items, ["scale", "score", "n", "suppressed"])
 
 
 def _cell(value: Any) -> Any:

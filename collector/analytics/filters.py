@@ -6,6 +6,7 @@ Dates are Gregorian ``YYYY-MM-DD``; a year past 2400 is almost surely Buddhist e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -55,3 +56,14 @@ def date_range(from_: str | None, to: str | None, today: date | None = None) -> 
     if (end - start).days > 3 * 366:
         raise HTTPException(422, "from: at most three years per report")
     return DateRange(start, end)
+
+
+def page_date_range(query: Mapping[str, str], errors: dict[str, str]) -> DateRange:
+    """A page's period from its ``from``/``to`` query values; a wrong one is added to ``errors``
+    (by field) and the default period shown instead, so the page still renders."""
+    try:
+        return date_range(query.get("from") or None, query.get("to") or None)
+    except HTTPException as exc:
+        detail = str(exc.detail)
+        errors[detail.split(":", 1)[0]] = detail
+        return date_range(None, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -19,7 +19,7 @@ from collector.accounts.form_errors import field_errors
 from collector.accounts.pages import csrf_ok, page_principal
 from collector.accounts.principal import PersonRole
 from collector.accounts.render import lang_of, page_strings, render
-from collector.analytics.filters import date_range
+from collector.analytics.filters import page_date_range
 from collector.analytics.reports import (
     FORMULA,
     day_rows,
@@ -78,12 +78,7 @@ async def _page(
     if office_id is not None and office_id not in visible:
         return render(request, "not_found.html", principal=principal, status=404)
     errors: dict[str, str] = {}
-    try:
-        period = date_range(q.get("from") or None, q.get("to") or None)
-    except HTTPException as exc:
-        detail = str(exc.detail)
-        errors[detail.split(":", 1)[0]] = detail
-        period = date_range(None, None)
+    period = page_date_range(q, errors)
     ctx = request.app.state.accounts
     k = ctx.settings.k_anonymity
     names = {o: r["name_th"] for o, r in visible.items()}

@@ -11,7 +11,8 @@ import binascii
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collector.part_settings import PartSettings
 
 
 def parse_keys(value: str) -> dict[str, bytes]:
@@ -33,10 +34,8 @@ def parse_keys(value: str) -> dict[str, bytes]:
     return keys
 
 
-class CaseSettings(BaseSettings):
+class CaseSettings(PartSettings):
     """Where complaints go, how they are signed, retried and kept."""
-
-    model_config = SettingsConfigDict(env_prefix="CF_", extra="ignore", frozen=True)
 
     cases_transport: Literal["none", "webhook", "email"] = Field(
         "none", description="how cases reach the 1111 centre: webhook, email, or none (held)"

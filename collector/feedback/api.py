@@ -22,7 +22,7 @@ from collector.feedback.context import FeedbackContext, FeedbackDep
 from collector.feedback.counters import office_counters
 from collector.feedback.i18n import message
 from collector.feedback.intake import RateLimitedError, receive
-from collector.feedback.manager_changes import set_hidden, set_reply
+from collector.feedback.manager_changes import CommentChange, T, set_hidden, set_reply
 from collector.feedback.manager_queries import (
     CommentFilter,
     comment_office,
@@ -201,13 +201,21 @@ async def list_feedback(
     }
 
 
+async def _apply_change(
+    driver: Driver, principal: Principal, comment_id: str, change: CommentChange[T], value: T
+) -> dict[str, Any]:
+    """One manager change to a comment (scope already checked), answered with the comment as it
+    now is."""
+    await change(driver, comment_id, value, principal.actor, qr_keys.now_ms())
+    return await one_comment(driver, comment_id)
+
+
 @router.post("/api/v1/feedback/{comment_id}/hide", summary="Hide a comment as spam, or unhide")
 async def hide_feedback(
     driver: DriverDep, principal: CallerDep, comment_id: CommentPath, body: HideIn
 ) -> dict[str, Any]:
     await _comment_in_scope(driver, principal, comment_id)
-    await set_hidden(driver, comment_id, body.hidden, principal.actor, qr_keys.now_ms())
-    return await one_comment(driver, comment_id)
+    return await _apply_change(driver, principal, comment_id, set_hidden, body.hidden)
 
 
 @router.put(
@@ -221,8 +229,7 @@ async def reply_feedback(
     text = body.text.strip()
     if has_markup(text):
         return problem(422, "text", "no code or HTML tags")
-    await set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
-    return await one_comment(driver, comment_id)
+    return await _apply_change(driver, principal, comment_id, set_reply, text)
 
 
 @router.get(

@@ -3,10 +3,15 @@ reply. Each change is one transaction with its audit record; the row and its his
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from collector.audit import Actor, record
 from collector.storage import Driver
+
+T = TypeVar("T")
+CommentChange = Callable[[Driver, str, T, Actor, int], Awaitable[None]]
+"""A change of this module: ``(driver, comment_id, value, actor, now_ms)``."""
 
 
 async def _update(

@@ -4,17 +4,18 @@ managers' comments page (logged-in ops, agency admins, managers of the office)."
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from collector.accounts.context import client_address
 from collector.accounts.pages import csrf_ok, page_principal
 from collector.accounts.principal import PersonRole, Principal
-from collector.analytics.filters import date_range
+from collector.analytics.filters import page_date_range
 from collector.api.deps import DriverDep
 from collector.cases.model import CATEGORIES, STATES
 from collector.feedback import keys as qr_keys
@@ -24,7 +25,7 @@ from collector.feedback.context import FeedbackContext, FeedbackDep
 from collector.feedback.counters import office_counters
 from collector.feedback.i18n import message
 from collector.feedback.intake import RateLimitedError, open_counter, receive
-from collector.feedback.manager_changes import set_hidden, set_reply
+from collector.feedback.manager_changes import CommentChange, T, set_hidden, set_reply
 from collector.feedback.manager_queries import CommentFilter, comment_office, list_comments
 from collector.feedback.model import FeedbackProblemsError, has_markup
 from collector.feedback.render import render, strings
@@ -213,12 +214,7 @@ async def _manage(
 ) -> Response:
     office_id = office["office_id"]
     q = request.query_params
-    try:
-        period = date_range(q.get("from") or None, q.get("to") or None)
-    except HTTPException as exc:
-        detail = str(exc.detail)
-        errors[detail.split(":", 1)[0]] = detail
-        period = date_range(None, None)
+    period = page_date_range(q, errors)
     category = q.get("category") if q.get("category") in CATEGORIES else None
     status = q.get("status") if q.get("status") in (*STATES, "none") else None
     channel = "web" if q.get("channel") == "web" else None
@@ -254,63 +250,69 @@ def _safe_back(office_id: str, back: str) -> str:
     return back if back.startswith(prefix) and "//" not in back else prefix
 
 
-async def _comment_change(
-    request: Request, driver: Driver, office_id: str, comment_id: str, csrf_token: str
-) -> tuple[Principal, Row] | Response:
-    """The manager and office for a change to one of the office's comments, or the page that
-    refuses it (login, not found, a bad CSRF token, a comment of another office)."""
+@dataclass(frozen=True, slots=True)
+class CommentPost:
+    """What every manager's post about one comment carries: the office and the comment (path),
+    the form's CSRF token and the page to go back to."""
+
+    office_id: str
+    comment_id: str
+    csrf_token: str
+    back: str
+
+
+def _comment_post(
+    office_id: str, comment_id: str, csrf_token: FormText = "", back: FormText = ""
+) -> CommentPost:
+    return CommentPost(office_id, comment_id, csrf_token, back)
+
+
+CommentPostDep = Annotated[CommentPost, Depends(_comment_post)]
+
+
+async def _change_comment(
+    request: Request,
+    driver: Driver,
+    post: CommentPost,
+    change: CommentChange[T],
+    value: T,
+    *,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """A manager's change to one of the office's comments, then back to the page it was made on;
+    or the page that refuses it (login, not found, a bad CSRF token, a comment of another
+    office), or the office's comments page again with ``errors`` (a bad value; nothing done)."""
+    office_id, comment_id = post.office_id, post.comment_id
     principal, office, refused = await _office_page(
         request, driver, office_id, f"/offices/{office_id}/feedback"
     )
     if refused is not None or principal is None or office is None:
         assert refused is not None
         return refused
-    if not csrf_ok(request, principal, csrf_token):
+    if not csrf_ok(request, principal, post.csrf_token):
         return render(request, "not_found.html", principal=principal, status=403)
     if await comment_office(driver, comment_id) != office_id:
         return render(request, "not_found.html", principal=principal, status=404)
-    return principal, office
+    if errors:
+        return await _manage(request, driver, office, principal, errors)
+    await change(driver, comment_id, value, principal.actor, qr_keys.now_ms())
+    return RedirectResponse(_safe_back(office_id, post.back), status_code=303)
 
 
 @router.post("/offices/{office_id}/feedback/{comment_id}/hide")
 async def managers_hide(
-    *,
-    request: Request,
-    office_id: str,
-    comment_id: str,
-    driver: DriverDep,
-    csrf_token: FormText = "",
-    hidden: FormText = "",
-    back: FormText = "",
+    request: Request, driver: DriverDep, post: CommentPostDep, hidden: FormText = ""
 ) -> Response:
-    allowed = await _comment_change(request, driver, office_id, comment_id, csrf_token)
-    if isinstance(allowed, Response):
-        return allowed
-    principal, _office = allowed
-    await set_hidden(driver, comment_id, hidden == "1", principal.actor, qr_keys.now_ms())
-    return RedirectResponse(_safe_back(office_id, back), status_code=303)
+    return await _change_comment(request, driver, post, set_hidden, hidden == "1")
 
 
 @router.post("/offices/{office_id}/feedback/{comment_id}/reply")
 async def managers_reply(
-    *,
-    request: Request,
-    office_id: str,
-    comment_id: str,
-    driver: DriverDep,
-    csrf_token: FormText = "",
-    text: FormText = "",
-    back: FormText = "",
+    request: Request, driver: DriverDep, post: CommentPostDep, text: FormText = ""
 ) -> Response:
-    allowed = await _comment_change(request, driver, office_id, comment_id, csrf_token)
-    if isinstance(allowed, Response):
-        return allowed
-    principal, office = allowed
     text = text.strip()
+    errors = {}
     if len(text) > 1000 or has_markup(text):
-        lang = lang_of(request)
         key = "err_too_long" if len(text) > 1000 else "err_markup"
-        errors = {"text": message(lang, key, "text", max=1000)}
-        return await _manage(request, driver, office, principal, errors)
-    await set_reply(driver, comment_id, text, principal.actor, qr_keys.now_ms())
-    return RedirectResponse(_safe_back(office_id, back), status_code=303)
+        errors = {"text": message(lang_of(request), key, "text", max=1000)}
+    return await _change_comment(request, driver, post, set_reply, text, errors=errors)

@@ -9,14 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from collector.errors import ConfigError
+from collector.part_settings import PartSettings, PublicUrl
 
 
-class FeedbackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CF_", extra="ignore", frozen=True)
-
+class FeedbackSettings(PartSettings):
     feedback_secret: str = Field(
         "",
         repr=False,
@@ -27,7 +25,7 @@ class FeedbackSettings(BaseSettings):
     feedback_secret_file: Path | None = Field(
         None, description="read the master secret from this file instead (wins over the value)"
     )
-    public_url: str = Field(
+    public_url: PublicUrl = Field(
         "http://127.0.0.1:8080", description="the address citizens open; QR links start with it"
     )
     qr_token_ttl_days: int = Field(
@@ -54,13 +52,6 @@ class FeedbackSettings(BaseSettings):
     rate_limit_storage: str = Field(
         "memory://", description="storage URI of the `limits` library (shared with accounts)"
     )
-
-    @field_validator("public_url")
-    @classmethod
-    def _check_public_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @field_validator("feedback_secret")
     @classmethod

@@ -16,9 +16,8 @@ from collector.analytics.api import (
     Grain,
     OfficeQuery,
     report_filters,
-    report_offices,
+    report_scope,
 )
-from collector.analytics.filters import date_range
 from collector.api.deps import DriverDep, get_principal
 from collector.managers.alert_settings import (
     AlertSettingsIn,
@@ -49,9 +48,7 @@ async def get_breakdown(
     from_: FromQuery = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     rows = await (service_rows if by == "service" else rollup_rows)(driver, offices, period)
     filters = dict(report_filters(f"breakdown-{by}", office_id, period, k))
     return {"filters": {**filters, "by": by}, "k": k, "groups": breakdown(rows, by, k)}
@@ -71,9 +68,7 @@ async def get_zero_copy(
     from_: FromQuery = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     series = [
         {
             "office_id": o,
@@ -96,9 +91,7 @@ async def get_alerts(
     from_: FromQuery = None,
     to: DateQuery = None,
 ) -> dict[str, Any]:
-    offices = await report_offices(driver, principal, office_id)
-    period = date_range(from_, to)
-    k = ctx.settings.k_anonymity
+    offices, period, k = await report_scope(driver, principal, ctx, office_id, from_=from_, to=to)
     items = await alert_list(driver, offices, period, k)
     return {"filters": dict(report_filters("alerts", office_id, period, k)), "k": k, "items": items}
 

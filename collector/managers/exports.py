@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from collector.analytics.exports import Table
+from collector.analytics.exports import Table, projection, suppressed_cell
 from collector.analytics.filters import DateRange
 from collector.managers.breakdown import breakdown, rollup_rows, service_rows
 from collector.managers.zero_copy_trend import office_series
@@ -17,10 +17,6 @@ from collector.storage import Driver
 
 ManagerReport = Literal["counter", "channel", "service", "zero-copy"]
 MANAGER_REPORTS: tuple[str, ...] = get_args(ManagerReport)
-
-
-def _yes(hidden: bool) -> str:
-    return "yes" if hidden else ""
 
 
 async def manager_table(
@@ -38,16 +34,13 @@ async def manager_table(
         for office_id in sorted(offices):
             for p in await office_series(driver, office_id, period, grain, k):
                 shown = [p["sessions"], p["sessions_with_copy"], p["copy_share"]]
-                rows.append([office_id, p["period"], *shown, _yes(p["suppressed"])])
+                rows.append([office_id, p["period"], *shown, suppressed_cell(p["suppressed"])])
         return [*header, "suppressed"], rows
     source = service_rows if report == "service" else rollup_rows
     groups = breakdown(await source(driver, offices, period), report, k)
     keys = {"channel": ["channel"], "counter": ["office_id", "channel", "counter"]}.get(
         report, ["office_id", "service"]
     )
-    header = [*keys, "n", "mean", "negative_share", "verified_share", "suppressed"]
-    return header, [
-        [g[key] for key in keys]
-        + [g["n"], g["mean"], g["negative_share"], g["verified_share"], _yes(g["suppressed"])]
-        for g in groups
-    ]
+    return projection(
+        groups, [*keys, "n", "mean", "negative_share", "verified_share", "suppressed"]
+    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collector.part_settings import PartSettings
 
 
-class ManagerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CF_", extra="ignore", frozen=True)
-
+class ManagerSettings(PartSettings):
     alert_check_interval_s: float = Field(
         60, gt=0, le=3600, description="how often office alert rules are checked and delivered"
     )

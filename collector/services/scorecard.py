@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from collector.sql_conditions import given_conditions
 from collector.storage import Driver
 
 PRIOR_WEIGHT = 10.0
@@ -73,22 +74,15 @@ def card(count: int, total: float, prior: float, last_ms: int | None) -> Card:
 async def _sums(
     driver: Driver, since_ms: int | None, office_id: str | None, until_ms: int | None = None
 ) -> list[dict[str, Any]]:
+    where, args = given_conditions(
+        ("e.ts_ms >= ?", since_ms), ("e.ts_ms < ?", until_ms), ("d.office_id = ?", office_id)
+    )
     sql = (
         f"SELECT d.office_id, count(*) AS n, sum({_SCORE}) AS s, "  # noqa: S608
         f"max(e.ts_ms) AS last_ms FROM events e "
         "JOIN devices d ON d.device_id = e.device_id WHERE e.type = 'rating' "
-        "AND e.scale > 1"
+        f"AND e.scale > 1{where}"
     )
-    args: list[Any] = []
-    if since_ms is not None:
-        sql += " AND e.ts_ms >= ?"
-        args.append(since_ms)
-    if until_ms is not None:
-        sql += " AND e.ts_ms < ?"
-        args.append(until_ms)
-    if office_id is not None:
-        sql += " AND d.office_id = ?"
-        args.append(office_id)
     return await driver.fetch(sql + " GROUP BY d.office_id", *args)
 
 

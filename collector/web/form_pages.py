@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from collector.accounts.csrf import anonymous_token, set_anonymous_cookie
 from collector.accounts.principal import Principal
 from collector.web.i18n import COOKIE_NAME, LANGS, pick_lang
-from collector.web.pages import API_PREFIX, COOKIE_MAX_AGE_S, STATIC_PREFIX, TEMPLATE_DIR
+from collector.web.page_renderer import API_PREFIX, COOKIE_MAX_AGE_S, STATIC_PREFIX, TEMPLATE_DIR
 
 
 def lang_of(request: Request) -> str:

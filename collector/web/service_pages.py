@@ -21,7 +21,7 @@ from collector.services.hours import OFFICE_TZ, open_state
 from collector.services.search import search
 from collector.storage import Driver
 from collector.web.i18n import COOKIE_NAME, pick_lang
-from collector.web.pages import _Pages
+from collector.web.page_renderer import PageRenderer
 from collector.web.settings import WebSettings
 
 SERVICE_ID_RE = r"^[a-z0-9][a-z0-9-]{2,63}$"
@@ -70,7 +70,7 @@ async def _offices_of(driver: Driver, service_id: str) -> list[dict[str, Any]]:
 
 
 def make_router(settings: WebSettings | None = None) -> APIRouter:
-    pages = _Pages(settings or WebSettings())
+    pages = PageRenderer(settings or WebSettings())
     router = APIRouter(tags=["web"], include_in_schema=False)
 
     @router.get("/services", response_class=HTMLResponse)

@@ -7,13 +7,12 @@ all: the map then draws its own lat/lon grid and the province box.
 from __future__ import annotations
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from collector.part_settings import PartSettings
 
 
-class WebSettings(BaseSettings):
+class WebSettings(PartSettings):
     """What the map pages can be told; each field is one ``CF_<NAME>`` variable."""
-
-    model_config = SettingsConfigDict(env_prefix="CF_", extra="ignore", frozen=True)
 
     tile_url: str = Field(
         "",

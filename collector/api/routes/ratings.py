@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from collector.api.deps import DriverDep, PrincipalDep, SettingsDep, get_principal
 from collector.rating_privacy import public_window, suppress
+from collector.sql_conditions import given_conditions
 
 # Every route checks a presented credential (401 for a dead token), public ones included.
 router = APIRouter(
@@ -45,25 +46,18 @@ async def summary(  # noqa: PLR0917 - FastAPI parameters
     ] = None,
     to: Annotated[datetime | None, Query(description="RFC 3339, exclusive")] = None,
 ) -> dict[str, Any]:
-    sql = (
-        "SELECT e.scale, e.score, e.verified, count(*) AS n FROM events e "
-        "LEFT JOIN devices d ON d.device_id = e.device_id WHERE e.type = 'rating'"
-    )
-    args: list[Any] = []
-    if office_id is not None:
-        sql += " AND d.office_id = ?"
-        args.append(office_id)
     start, end = _ms(from_, "from"), _ms(to, "to")
     exact = principal.reads_exact_ratings
     if not exact:
         start, end = public_window(start, end, int(time.time() * 1000))
-    if start is not None:
-        sql += " AND e.ts_ms >= ?"
-        args.append(start)
-    if end is not None:
-        sql += " AND e.ts_ms < ?"
-        args.append(end)
-    sql += " GROUP BY e.scale, e.score, e.verified"
+    where, args = given_conditions(
+        ("d.office_id = ?", office_id), ("e.ts_ms >= ?", start), ("e.ts_ms < ?", end)
+    )
+    sql = (
+        "SELECT e.scale, e.score, e.verified, count(*) AS n FROM events e "  # noqa: S608
+        f"LEFT JOIN devices d ON d.device_id = e.device_id WHERE e.type = 'rating'{where} "
+        "GROUP BY e.scale, e.score, e.verified"
+    )
     rows = await driver.fetch(sql, *args)
     total = verified = 0
     weighted = 0.0

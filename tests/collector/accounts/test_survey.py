@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from collector.accounts.completion import completion
-from tests.collector.accounts.rig import Rig, running_rig
+from tests.collector.accounts.rig import Rig, csrf_of, running_rig
 from tests.fixtures.smtp import SmtpSink
 
 OFFICE = "cm-mae-rim-dol"
@@ -83,6 +83,22 @@ async def test_draft_submit_history(rig: Rig) -> None:
         # The manager's scope: another agency's office does not exist for them.
         r = await c.put("/api/v1/offices/cm-san-sai-dol/survey/draft", json={}, headers=csrf)
         assert r.status_code == 404
+
+
+async def test_survey_page_refuses_a_wrong_csrf_token_and_keeps_the_answers(rig: Rig) -> None:
+    async with rig.person("m@example.go.th", "manager", AGENCY, [OFFICE]) as c:
+        url = f"/offices/{OFFICE}/survey"
+        page = await c.get(url)
+        form = {"csrf_token": "wrong", "service_points": "3", "action": "draft"}
+        r = await c.post(url, data=form)
+        assert r.status_code == 403
+        assert "แบบฟอร์มหมดอายุ กรุณาโหลดหน้านี้ใหม่แล้วลองอีกครั้ง" in r.text
+        assert 'value="3"' in r.text  # what was typed stays
+        assert await rig.driver.fetchval("SELECT count(*) FROM survey_versions") == 0
+        r = await c.post(url, data={**form, "csrf_token": csrf_of(page.text)})
+        assert r.status_code == 303
+        assert r.headers["location"] == f"{url}?saved=draft&v=1"
+    assert await rig.driver.fetchval("SELECT count(*) FROM survey_versions") == 1
 
 
 async def test_completion_per_province_and_agency_with_deadline(rig: Rig) -> None:
