@@ -88,7 +88,7 @@ class Collector:
         # With several ingest workers, each decodes inline: the workers are the parallelism.
         decoders = self.settings.decode_workers if self.settings.ingest_workers == 1 else 0
         self._decoder = DecodePool(decoders, IngestLimits.from_settings(self.settings))
-        await self._decoder.start()
+        self._decoder.start()  # warms up in the background; inline decoding meanwhile
         self.batcher = Batcher(
             inbox,
             self._driver,
