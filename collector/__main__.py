@@ -44,7 +44,7 @@ async def _serve(settings: Settings) -> None:
     drains its backlog while the HTTP stack (about a second of imports) loads in a thread."""
     # Imported here: the decode worker (multiprocessing spawn) re-imports this module as
     # __mp_main__, and the HTTP stack (uvicorn, FastAPI, limits) would only slow its start.
-    from collector.cases.service import check_case_settings  # noqa: PLC0415
+    from collector.cases.settings import check_case_settings  # noqa: PLC0415
     from collector.runtime import Collector  # noqa: PLC0415
 
     check_case_settings()  # a bad CF_CASES_* value: one line, before anything starts

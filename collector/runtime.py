@@ -9,10 +9,9 @@ import asyncio
 import logging
 import os
 import socket
+from typing import TYPE_CHECKING
 
-from collector.cases.service import Cases, start_cases
 from collector.config import Settings
-from collector.daykeys.delivery import DayKeyDelivery
 from collector.daykeys.pepper import load_pepper
 from collector.ingest.batcher import Batcher
 from collector.ingest.decode_pool import DecodePool
@@ -29,6 +28,10 @@ from collector.records import BatchResult, IngestBatch, RawMessage
 from collector.storage import Driver, open_driver
 from collector.tokens import sync_bootstrap
 from protocols import Channel
+
+if TYPE_CHECKING:  # imported when started: ingest must not wait for httpx, SMTP and sealing
+    from collector.cases.service import Cases
+    from collector.daykeys.delivery import DayKeyDelivery
 
 _LOGGER = logging.getLogger(__name__)
 _CHANNELS = frozenset(c.value for c in Channel)
@@ -66,6 +69,9 @@ class Collector:
         return self.settings.mqtt_client_id
 
     async def start(self) -> None:
+        """Open the database, start ingest, then the parts ingest does not need (complaint
+        forwarding, day-key delivery): their imports (httpx, SMTP, sealing) take a few tenths of
+        a second that a collector restarting after an outage spends draining instead."""
         # The pepper is checked before anything else starts: a readable pepper is refused.
         pepper = load_pepper(self.settings.pepper_file) if self.settings.pepper_file else None
         self._driver = await open_driver(self.settings, run_migrations=not self.settings.reader)
@@ -73,10 +79,37 @@ class Collector:
             await check_reader_schema(self._driver)
             return
         await sync_bootstrap(self._driver, self.settings.bootstrap_ops_token)
+        if self.ingest:
+            self._start_ingest()
         if self.worker_index == 0:  # extra ingest workers run ingest only
-            self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
+            self.cases = _start_cases(self._driver, self)  # complaints → 1111
         if not self.ingest:
             return
+        if self.settings.ingest_workers > 1 and self.worker_index == 0:
+            counters = CounterMerger(self.metrics.counters())
+            self.workers = WorkerPool(self.settings.ingest_workers - 1, counters)
+            self.workers.start()
+        if self.worker_index > 0:
+            return
+        if pepper is None:
+            _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
+            return
+        from collector.daykeys.delivery import DayKeyDelivery  # noqa: PLC0415 (see above)
+
+        subscriber = self.subscriber
+        assert subscriber is not None
+        self.day_keys = DayKeyDelivery(
+            self._driver,
+            self.settings,
+            pepper,
+            publish=subscriber.publish,
+            connected=lambda: subscriber.ready,
+        )
+        self.day_keys.start()
+
+    def _start_ingest(self) -> None:
+        """Subscribe and start the batcher (the decode worker warms up in the background)."""
+        assert self._driver is not None
         inbox = Inbox(
             asyncio.get_running_loop(),
             batch_max=self.settings.batch_max,
@@ -88,7 +121,7 @@ class Collector:
         # With several ingest workers, each decodes inline: the workers are the parallelism.
         decoders = self.settings.decode_workers if self.settings.ingest_workers == 1 else 0
         self._decoder = DecodePool(decoders, IngestLimits.from_settings(self.settings))
-        await self._decoder.start()
+        self._decoder.start()  # warms up in the background; inline decoding meanwhile
         self.batcher = Batcher(
             inbox,
             self._driver,
@@ -101,24 +134,6 @@ class Collector:
         self.pending_commands = PendingCommands(self._driver, self.subscriber.publish)
         self.batcher.start()
         self.subscriber.start()
-        if self.settings.ingest_workers > 1 and self.worker_index == 0:
-            counters = CounterMerger(self.metrics.counters())
-            self.workers = WorkerPool(self.settings.ingest_workers - 1, counters)
-            self.workers.start()
-        if self.worker_index > 0:
-            return
-        if pepper is None:
-            _LOGGER.info("CF_PEPPER_FILE not set: no day-key delivery (Ansible refreshes keys)")
-            return
-        subscriber = self.subscriber
-        self.day_keys = DayKeyDelivery(
-            self._driver,
-            self.settings,
-            pepper,
-            publish=subscriber.publish,
-            connected=lambda: subscriber.ready,
-        )
-        self.day_keys.start()
 
     async def stop(self) -> None:
         if self.workers is not None:
@@ -160,3 +175,10 @@ class Collector:
             and (self.workers is None or self.workers.ready)
         )
         return {"database": db, "broker": broker}
+
+
+def _start_cases(driver: Driver, collector: Collector) -> Cases:
+    """Check ``CF_CASES_*`` and start the forwarder (imported here, after ingest started)."""
+    from collector.cases.service import start_cases  # noqa: PLC0415
+
+    return start_cases(driver, collector.metrics.registry)

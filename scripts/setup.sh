@@ -11,10 +11,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Keep in step with docs/TESTING.md. chromium is for the browser tests of the web pages;
 # fonts-tlwg-loma-otf (a small Thai font) makes their Thai text readable in the screenshots.
+# nginx-light: `nginx -t` checks the collector's TLS proxy site (tests/ansible/test_static.py).
 APT_PACKAGES=(mosquitto mosquitto-clients pcscd libpcsclite-dev swig gcc python3-dev
   vsmartcard-vpcd python3-virtualsmartcard gpsd gpsd-clients socat openssl debootstrap
   chromium chromium-driver fonts-tlwg-loma-otf postgresql-client systemd prometheus
-  cups cups-client printer-driver-cups-pdf poppler-utils)
+  cups cups-client printer-driver-cups-pdf poppler-utils nginx-light)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

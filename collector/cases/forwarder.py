@@ -32,22 +32,6 @@ _LOGGER = logging.getLogger(__name__)
 _PURGE_EVERY_MS = 3_600_000
 
 
-def transport_problem(settings: CaseSettings) -> str | None:
-    """What is missing for the configured transport, as one line naming the variable."""
-    s = settings
-    if s.cases_transport == "webhook":
-        if not s.cases_webhook_url:
-            return "CF_CASES_WEBHOOK_URL: needed when CF_CASES_TRANSPORT=webhook"
-        if not s.cases_webhook_secret:
-            return "CF_CASES_WEBHOOK_SECRET: needed when CF_CASES_TRANSPORT=webhook"
-    if s.cases_transport == "email":
-        if not s.cases_smtp_host or not s.cases_email_to:
-            return "CF_CASES_SMTP_HOST and CF_CASES_EMAIL_TO: needed when CF_CASES_TRANSPORT=email"
-        if not s.cases_smtp_starttls:
-            return "CF_CASES_SMTP_STARTTLS: cases carry personal data; must be true"
-    return None
-
-
 def make_transport(settings: CaseSettings) -> Transport | None:
     if settings.cases_transport == "webhook":
         return WebhookTransport(settings)

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
-from collector.cases.forwarder import CaseForwarder, make_transport, transport_problem
+from collector.cases.forwarder import CaseForwarder, make_transport
 from collector.cases.sealing import ContactSealer, use_sealer
-from collector.cases.settings import CaseSettings
+from collector.cases.settings import CaseSettings, load_case_settings, transport_problem
 from collector.errors import ConfigError
 from collector.storage import Driver
 
@@ -26,24 +25,6 @@ class Cases:
 
     async def stop(self) -> None:
         await self.forwarder.stop()
-
-
-def load_case_settings() -> CaseSettings:
-    try:
-        return CaseSettings()
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "CASES_*"
-        raise ConfigError(f"CF_{name}: {err['msg'].removeprefix('Value error, ')}") from None
-
-
-def check_case_settings() -> CaseSettings:
-    """Read and check ``CF_CASES_*`` (before the server starts: a bad value is one clear line)."""
-    settings = load_case_settings()
-    problem = transport_problem(settings)
-    if problem:
-        raise ConfigError(problem)
-    return settings
 
 
 def start_cases(

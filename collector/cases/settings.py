@@ -10,8 +10,9 @@ import base64
 import binascii
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from collector.errors import ConfigError
 from collector.part_settings import PartSettings
 
 
@@ -104,3 +105,39 @@ class CaseSettings(PartSettings):
     @property
     def contact_keys(self) -> dict[str, bytes]:
         return parse_keys(self.cases_contact_keys)
+
+
+def transport_problem(settings: CaseSettings) -> str | None:
+    """What is missing for the configured transport, as one line naming the variable."""
+    s = settings
+    if s.cases_transport == "webhook":
+        if not s.cases_webhook_url:
+            return "CF_CASES_WEBHOOK_URL: needed when CF_CASES_TRANSPORT=webhook"
+        if not s.cases_webhook_secret:
+            return "CF_CASES_WEBHOOK_SECRET: needed when CF_CASES_TRANSPORT=webhook"
+    if s.cases_transport == "email":
+        if not s.cases_smtp_host or not s.cases_email_to:
+            return "CF_CASES_SMTP_HOST and CF_CASES_EMAIL_TO: needed when CF_CASES_TRANSPORT=email"
+        if not s.cases_smtp_starttls:
+            return "CF_CASES_SMTP_STARTTLS: cases carry personal data; must be true"
+    return None
+
+
+def load_case_settings() -> CaseSettings:
+    try:
+        return CaseSettings()
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "CASES_*"
+        raise ConfigError(f"CF_{name}: {err['msg'].removeprefix('Value error, ')}") from None
+
+
+def check_case_settings() -> CaseSettings:
+    """Read and check ``CF_CASES_*`` (before the server starts: a bad value is one clear line).
+    Light on purpose: ``python -m collector`` calls it before anything starts, and ingest should
+    not wait for the transports' imports (httpx, SMTP) to learn a value is wrong."""
+    settings = load_case_settings()
+    problem = transport_problem(settings)
+    if problem:
+        raise ConfigError(problem)
+    return settings

@@ -46,22 +46,28 @@ class Inbox:
 
     def put(self, message: RawMessage) -> None:
         """Called on the paho thread."""
+        self.put_many([message])
+
+    def put_many(self, messages: list[RawMessage]) -> None:
+        """Called on the paho thread: the messages of one read, under one lock and one wake-up."""
+        dropped: list[RawMessage] = []
         with self._lock:
-            full = message.qos == 0 and self._qos0 >= self._qos0_max
-            if full:
-                self.dropped += 1
-            else:
+            before = len(self._items)
+            for message in messages:
                 if message.qos == 0:
+                    if self._qos0 >= self._qos0_max:
+                        dropped.append(message)
+                        continue
                     self._qos0 += 1
                 self._items.append(message)
-            count = len(self._items)
-            if count == 1 and not full:
+            after = len(self._items)
+            self.dropped += len(dropped)
+            if before == 0 and after > 0:
                 self._first_at = time.monotonic()
-        if full:
-            if self._on_drop is not None:
-                self._on_drop(message)  # outside the lock: never hold up the batcher
-            return
-        if count in (1, self._batch_max):
+        if self._on_drop is not None:
+            for message in dropped:  # outside the lock: never hold up the batcher
+                self._on_drop(message)
+        if (before == 0 < after) or (before < self._batch_max <= after):
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def __len__(self) -> int:

@@ -35,7 +35,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.config import Settings
-from collector.ingest.buffered_client import BufferedClient
+from collector.ingest.buffered_client import BufferedClient, Publish
 from collector.ingest.inbox import Inbox
 from collector.records import RawMessage
 from protocols import Channel, subscription, topic
@@ -86,6 +86,7 @@ class Subscriber:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        self._client.on_publishes = self._on_publishes
         self._pending_sub: int | None = None
 
     @property
@@ -184,6 +185,17 @@ class Subscriber:
                 self.generation,
                 bool(msg.retain),
             )
+        )
+
+    def _on_publishes(self, publishes: list[Publish]) -> None:
+        """The buffered client's fast path: many PUBLISH packets of one read, one inbox call."""
+        received_ms = int(time.time() * 1000)
+        generation = self.generation
+        self._inbox.put_many(
+            [
+                RawMessage(topic_name, payload, mid, qos, received_ms, generation, retain)
+                for topic_name, payload, mid, qos, retain in publishes
+            ]
         )
 
     # called from the event loop ----------------------------------------------------------

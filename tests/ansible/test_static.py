@@ -183,7 +183,7 @@ def test_the_collector_listens_on_loopback_behind_the_tls_proxy(tmp_path: Path) 
     them passes ``nginx -t`` (in a throwaway prefix, with a throwaway certificate)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx is not installed here (Debian: apt-get install nginx-light)")
+        pytest.fail("nginx is not installed here: run `make setup` (it installs nginx-light)")
     variables = role_defaults("collector", inventory_hostname="collector.test")
     assert variables["collector_http_host"] == "127.0.0.1"
     cert, key = _self_signed(tmp_path)
