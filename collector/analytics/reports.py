@@ -142,6 +142,8 @@ def ranking(rows: list[Row], names: dict[str, str], k: int, prior_weight: float)
     overall = sum(e[1] for e in per.values()) / total_n if total_n else None
     offices: list[dict[str, Any]] = []
     for office_id, (n, total, verified) in per.items():
+        if n == 0:  # every rollup row of the office deleted: nothing to rank, nothing to show
+            continue
         hidden = n < k
         mean = total / n
         shrunk = (overall * prior_weight + total) / (prior_weight + n) if overall else None
@@ -188,7 +190,7 @@ def trend(rows: list[Row], grain: str, k: int) -> list[dict[str, Any]]:
         entry[2] += int(r["verified"])
     points = []
     for period, (n, total, verified) in sorted(per.items()):
-        hidden = n < k
+        hidden = n < k or n == 0
         points.append(
             {
                 "period": period,
