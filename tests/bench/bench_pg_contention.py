@@ -23,7 +23,7 @@ connection); deadlocks (``pg_stat_database.deadlocks`` after minus before); retr
 and a check that every event is stored once and the rollup, office-day, agency-hour and
 office-week sums equal the ratings sent. Exits 1 if an error escaped or a sum is wrong.
 
-    flock /work/wt/quiet.lock .venv/bin/python tests/bench/bench_pg_contention.py
+    .venv/bin/python tests/bench/bench_pg_contention.py
         [--writers 1 2 4] [--events 20000] [--devices 20] [--batch 500]
         [--hot-events 8000] [--hot-devices 1000] [--hot-batch 20] [--sample-ms 5] [--rounds 2]
 """

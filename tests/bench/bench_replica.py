@@ -10,7 +10,7 @@ primary is visible on the standby) and another asks the read API (the fleet view
 writer being the baseline: what the same read costs on the primary's own collector. Printed:
 p50/p95/max lag, read p50/p95 per side while idle and during ingest, and the load average.
 
-    flock /work/wt/quiet.lock .venv/bin/python tests/bench/bench_replica.py [--events 50000]
+    .venv/bin/python tests/bench/bench_replica.py [--events 50000]
 """
 
 from __future__ import annotations
