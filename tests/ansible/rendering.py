@@ -4,8 +4,10 @@ tests can feed the result to the agent's and the collector's own config loaders.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import yaml
@@ -30,7 +32,9 @@ def _environment() -> jinja2.Environment:
         to_json=json.dumps,
         dirname=lambda p: str(Path(p).parent),
         combine=lambda *dicts: {k: v for d in dicts for k, v in d.items()},
+        urlsplit=lambda url, part: getattr(urlsplit(url), part),
     )
+    env.tests["match"] = lambda value, pattern: re.match(pattern, str(value)) is not None
     return env
 
 
@@ -65,3 +69,8 @@ def render(template: str, variables: dict[str, Any]) -> str:
     env = _environment()
     source = (FIRMWARE_CONFIG / template).read_text()
     return env.from_string(source).render({"ansible_managed": "Ansible managed", **variables})
+
+
+def evaluate(expression: str, variables: dict[str, Any]) -> Any:
+    """A task's condition (``when:``, an assert's ``that:``) evaluated as Ansible would."""
+    return _environment().compile_expression(expression)(variables)

@@ -4,7 +4,6 @@ templates rendered into configs that the agent's and the collector's own loaders
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from agent.config import load_config
 from collector.config import load_settings
 from protocols.identifiers import is_valid_id
 from tests.ansible.deployment import ANSIBLE_DIR, BIN, EXAMPLE, ansible_env
+from tests.ansible.nginx_site import check_site, self_signed
 from tests.ansible.rendering import FIRMWARE_CONFIG, render, role_defaults
 from tests.fixtures.broker import template_variable_names
 
@@ -167,26 +167,12 @@ def test_the_vault_example_holds_placeholders_only() -> None:
         assert "REPLACE-ME" in value, name
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key, cert = directory / "collector.key", directory / "collector.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "1", "-subj", "/CN=collector.test", "-keyout", str(key),
-         "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_the_collector_listens_on_loopback_behind_the_tls_proxy(tmp_path: Path) -> None:
     """The role's defaults bind the collector to 127.0.0.1, and the nginx site rendered from
     them passes ``nginx -t`` (in a throwaway prefix, with a throwaway certificate)."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        pytest.fail("nginx is not installed here: run `make setup` (it installs nginx-light)")
     variables = role_defaults("collector", inventory_hostname="collector.test")
     assert variables["collector_http_host"] == "127.0.0.1"
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     variables.update(
         collector_proxy_certificate_path=str(cert),
         collector_proxy_key_path=str(key),
@@ -198,17 +184,7 @@ def test_the_collector_listens_on_loopback_behind_the_tls_proxy(tmp_path: Path) 
     assert f"server 127.0.0.1:{variables['collector_http_port']};" in site
     assert f"ssl_certificate {cert};" in site
     assert "return 301 https://$host:18443$request_uri;" in site
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
-        f"events {{}}\nhttp {{ access_log off; include {tmp_path}/site.conf; }}\n"
-    )
-    check = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-e", str(tmp_path / "logs/error.log"),
-         "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    check = check_site(site, tmp_path)
     assert check.returncode == 0, check.stderr
     assert "syntax is ok" in check.stderr
     env = render("collector/collector.env.j2", variables)
