@@ -155,6 +155,8 @@ def test_a_readers_site_with_an_https_primary_passes_nginx_t(tmp_path: Path) -> 
     assert "proxy_ssl_verify on;" in site
     assert f"proxy_ssl_trusted_certificate {ca};" in site
     assert "proxy_ssl_name localhost;" in site
+    named = render(SITE, {**variables, "collector_primary_tls_name": "collector.test"})
+    assert "proxy_ssl_name collector.test;" in named
     assert 'add_header Strict-Transport-Security "max-age=63072000" always;' in site
     check = check_site(site, tmp_path)
     assert check.returncode == 0, check.stderr
