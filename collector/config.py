@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         "collector.db",
         description="a SQLite path (or sqlite:///path) or postgresql://user@host:port/db",
     )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite's synchronous setting: FULL fsyncs every commit, so a PUBACK and a "
+        "device's ack follow a commit that survives a power loss; NORMAL survives a crash of "
+        "the process only (a power loss may take the last commits, already acknowledged)",
+    )
     role: Literal["all", "reader"] = Field(
         "all",
         description="all: ingest, migrations, background jobs and the API; reader: the API and "

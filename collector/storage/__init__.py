@@ -15,7 +15,9 @@ async def open_driver(settings: Settings, *, run_migrations: bool = True) -> Dri
     if settings.is_postgres:
         driver = await PostgresDriver.open(settings.db_url)
     else:
-        driver = await SqliteDriver.open(settings.sqlite_path)
+        driver = await SqliteDriver.open(
+            settings.sqlite_path, synchronous=settings.sqlite_synchronous
+        )
     if run_migrations:
         try:
             await migrate(driver)

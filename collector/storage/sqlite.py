@@ -73,13 +73,16 @@ class SqliteDriver(Driver):
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteDriver:
+    async def open(cls, path: Path, *, synchronous: str = "FULL") -> SqliteDriver:
+        """Open (WAL) with ``synchronous`` FULL by default: an acknowledged commit is on disk."""
+        if synchronous not in ("FULL", "NORMAL"):
+            raise StorageError(f"CF_SQLITE_SYNCHRONOUS: FULL or NORMAL, not {synchronous!r}")
         if path.parent and not path.parent.exists():
             raise StorageError(f"CF_DB_URL: directory {path.parent} does not exist")
         try:
             writer = await aiosqlite.connect(str(path), isolation_level=None)
             await writer.execute("PRAGMA journal_mode=WAL")
-            await writer.execute("PRAGMA synchronous=NORMAL")
+            await writer.execute(f"PRAGMA synchronous={synchronous}")
             await writer.execute("PRAGMA busy_timeout=10000")
             await writer.execute("PRAGMA foreign_keys=ON")
             reader = await aiosqlite.connect(str(path), isolation_level=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,19 @@ async def test_new_and_redelivered_events_are_counted_and_rolled_up_once(driver:
     assert await count(driver, "SELECT count(*) FROM events") == 5
     assert await count(driver, "SELECT sum(n) FROM rating_rollups WHERE device_id = ?", DEV) == 5
     assert await count(driver, "SELECT count(*) FROM events WHERE rollup_mark = 0") == 0
+
+
+@pytest.mark.parametrize(("configured", "pragma"), [(None, 2), ("FULL", 2), ("NORMAL", 1)])
+async def test_sqlite_commits_are_fsynced_unless_told_otherwise(
+    tmp_path: Path, configured: str | None, pragma: int
+) -> None:
+    """A PUBACK and a device's ack follow the commit: by default (FULL) that commit is on disk,
+    so a power loss cannot take back what a device was told is stored."""
+    extra = {} if configured is None else {"sqlite_synchronous": configured}
+    driver = await open_driver(make_settings(str(tmp_path / "c.db"), **extra))
+    try:
+        async with driver.transaction() as tx:
+            rows = await tx.fetch("PRAGMA synchronous")
+        assert [r["synchronous"] for r in rows] == [pragma]
+    finally:
+        await driver.close()
