@@ -87,7 +87,15 @@ class CollectorRun:
     """``python -m collector`` with persistent session(s); stored rows counted in its database."""
 
     def __init__(
-        self, name: str, url: str, db_url: str, workdir: Path, *, workers: int = 1, v5: bool = False
+        self,
+        name: str,
+        url: str,
+        db_url: str,
+        workdir: Path,
+        *,
+        workers: int = 1,
+        v5: bool = False,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.db_url = db_url
@@ -101,6 +109,7 @@ class CollectorRun:
         }
         if workers > 1:
             env["CF_MQTT_SHARED_GROUP"] = client_id  # one group per run: each has its backlog
+        env.update(extra_env or {})
         self.process = CollectorProcess(workdir, env, name=client_id, log_level="WARNING")
 
     def register(self) -> None:
