@@ -82,7 +82,9 @@ class Collector:
         if self.ingest:
             self._start_ingest()
         if self.worker_index == 0:  # extra ingest workers run ingest only
-            self.cases = _start_cases(self._driver, self)  # complaints → 1111
+            from collector.cases.service import start_cases  # noqa: PLC0415 (after ingest)
+
+            self.cases = start_cases(self._driver, self.metrics.registry)  # complaints → 1111
         if not self.ingest:
             return
         if self.settings.ingest_workers > 1 and self.worker_index == 0:
@@ -175,10 +177,3 @@ class Collector:
             and (self.workers is None or self.workers.ready)
         )
         return {"database": db, "broker": broker}
-
-
-def _start_cases(driver: Driver, collector: Collector) -> Cases:
-    """Check ``CF_CASES_*`` and start the forwarder (imported here, after ingest started)."""
-    from collector.cases.service import start_cases  # noqa: PLC0415
-
-    return start_cases(driver, collector.metrics.registry)

@@ -43,11 +43,9 @@ def exit_with_parent(parent: int) -> None:
 def _report_warm(warm: asyncio.Future[bool]) -> None:
     if warm.cancelled():
         return
-    if warm.exception() is not None:
-        _LOGGER.error(
-            "the decode worker did not start (%s); decoding in the main process",
-            warm.exception(),
-        )
+    error = warm.exception()
+    if error is not None:
+        _LOGGER.error("the decode worker did not start (%s); decoding in the main process", error)
     else:
         _LOGGER.info("decoding in a worker process")
 
@@ -77,7 +75,7 @@ class DecodePool:
 
     @property
     def warm(self) -> bool:
-        """The worker process has started and answered (or there is none)."""
+        """The worker process has started and answered once."""
         warm = self._warm
         return warm is not None and warm.done() and not warm.cancelled() and not warm.exception()
 
